@@ -1,0 +1,121 @@
+# logcollect - build, test, run, install.
+#
+#   make            build everything into build/
+#   make check      install missing dependencies, build (plain and with
+#                   ASan+UBSan under clang), run every test suite
+#   make run        start the daemon in the foreground with ./var/
+#   make deps       install the Debian packages the build needs
+#
+# BUILD selects the output folder; SAN=1 builds with sanitizers.
+
+BUILD   ?= build
+SAN     ?= 0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+SOVERSION := 1
+LIBVER    := 1.0.0
+VERSION   := 0.1.0
+
+PKGS := libevent jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIB_LIBS   := $(shell pkg-config --libs jansson libcrypto 2>/dev/null) -lpthread
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla
+CPPFLAGS += -D_GNU_SOURCE -DLC_VERSION_STRING='"$(VERSION)"' -Iproto -Iclient -Idaemon
+CFLAGS ?= -g
+CFLAGS += -std=c11 $(WARN) -fPIC -fvisibility=hidden -MMD -MP $(PKG_CFLAGS)
+
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else
+CFLAGS  += -O2
+endif
+
+PROTO_SRC  := $(wildcard proto/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c)
+LIB_SRC    := $(filter-out client/cli.c,$(wildcard client/*.c))
+CLI_SRC    := client/cli.c
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+DRIVER_SRC := $(wildcard tests/drivers/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+PROTO_OBJ  := $(call obj,$(PROTO_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
+LIB_OBJ    := $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
+CLI_OBJ    := $(call obj,$(CLI_SRC))
+
+DAEMON  := $(BUILD)/logcollectord
+CLI     := $(BUILD)/logcollect
+STATIC  := $(BUILD)/liblogcollect.a
+SHARED  := $(BUILD)/liblogcollect.so.$(LIBVER)
+UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+DRIVERS := $(patsubst tests/drivers/%.c,$(BUILD)/tests/drivers/%,$(DRIVER_SRC))
+
+.PHONY: all tests check deps run clean install
+all: $(DAEMON) $(CLI) $(STATIC) $(SHARED)
+tests: all $(UNITS) $(DRIVERS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(DAEMON): $(DAEMON_OBJ) $(PROTO_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(STATIC): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblogcollect.so.$(SOVERSION) -o $@ $^ $(LIB_LIBS)
+	ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
+	ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
+
+$(CLI): $(CLI_OBJ) $(STATIC)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIB_LIBS)
+
+# Unit tests link the daemon's modules (all but main.c) and the library,
+# which holds proto/.
+DAEMON_CORE_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
+$(BUILD)/tests/unit/%: tests/unit/%.c $(DAEMON_CORE_OBJ) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(DAEMON_CORE_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+# ---- dependencies -------------------------------------------------------
+DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
+            libssl-dev check python3 procps
+
+deps:
+	@sh tests/tools/install-deps.sh $(DEB_PKGS)
+
+# ---- check: plain build (gcc), sanitizer build (clang), all suites ------
+check: deps
+	$(MAKE) tests
+	$(MAKE) BUILD=build/asan SAN=1 CC=clang tests
+	python3 tests/run.py
+
+# ---- run: a development daemon under ./var/ ------------------------------
+run: deps
+	$(MAKE) all
+	@mkdir -p var
+	@test -f var/key || $(DAEMON) --gen-key var/key
+	@echo "logcollectord: in another terminal run:" \
+	  "LOGCOLLECT_PORT_FILE=var/port LOGCOLLECT_KEY_FILE=var/key $(CLI) send hello user=alice" \
+	  "&& tail -f var/collected.jsonl"
+	exec $(DAEMON) --port-file var/port --key-file var/key --output var/collected.jsonl
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

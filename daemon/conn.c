@@ -1,0 +1,569 @@
+/*
+ * conn.c - one client connection.
+ *
+ * Life of a connection: HANDSHAKE (only handshake messages, each at most
+ * 256 bytes, within --handshake-timeout; anything else closes it), then
+ * OPEN (records and control messages), then CLOSING (what we owe the peer
+ * is sent, then the socket is closed).
+ *
+ * Defensive rules, because every local process can reach us:
+ *  - nothing but handshake bytes is looked at before authentication;
+ *  - a record longer than --max-record is never buffered: its bytes are
+ *    discarded as they arrive, the sender gets an ERROR naming it, and the
+ *    stream stays in sync;
+ *  - a peer that stops reading our ACK/ERROR frames gets its reading paused
+ *    (it cannot make us buffer without bound), and a peer that never sent
+ *    HELLO (a stock Python client) is sent nothing at all.
+ */
+#include "conn.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "control.h"
+#include "frame.h"
+#include "log.h"
+#include "record.h"
+#include "server.h"
+
+enum { ST_HANDSHAKE = 1, ST_OPEN, ST_CLOSING };
+
+#define OUTQ_HIGH (64 * 1024) /* stop reading a peer with this much unsent */
+#define OUTQ_LOW (16 * 1024)  /* and resume when it is down to this */
+#define MAX_SINGLE_READ (256 * 1024)
+#define CLOSE_LINGER_MS 2000
+
+static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+static void timer_cb(evutil_socket_t fd, short what, void *arg);
+
+int lcd_conn_is_open(const lcd_conn *c)
+{
+    return c->state == ST_OPEN;
+}
+
+static void format_peer(char *out, size_t cap, const struct sockaddr *sa,
+                        socklen_t salen)
+{
+    char host[72], serv[8];
+    if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        snprintf(out, cap, "unknown");
+        return;
+    }
+    if (sa->sa_family == AF_INET6)
+        snprintf(out, cap, "[%s]:%s", host, serv);
+    else
+        snprintf(out, cap, "%s:%s", host, serv);
+}
+
+static void set_timer(lcd_conn *c, long ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
+}
+
+lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
+                       const struct sockaddr *sa, socklen_t salen)
+{
+    lcd_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    c->srv = srv;
+    c->state = ST_HANDSHAKE;
+    format_peer(c->peer, sizeof c->peer, sa, salen);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+
+    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->timer = evtimer_new(srv->base, timer_cb, c);
+    uint8_t nonce[LCP_AUTH_NONCE_LEN];
+    if (!c->bev || !c->timer || RAND_bytes(nonce, sizeof nonce) != 1) {
+        if (!c->bev)
+            evutil_closesocket(fd);
+        lcd_log(LCD_ERR, "cannot set up connection from %s (out of memory?)", c->peer);
+        if (c->bev)
+            bufferevent_free(c->bev);
+        if (c->timer)
+            event_free(c->timer);
+        free(c);
+        return NULL;
+    }
+    TAILQ_INSERT_TAIL(&srv->conns, c, link);
+    srv->nconns++;
+    srv->cnt.conn_total++;
+
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, OUTQ_LOW, 0);
+    bufferevent_set_max_single_read(c->bev, MAX_SINGLE_READ);
+    bufferevent_enable(c->bev, EV_READ);
+
+    lcp_auth_out out;
+    lcp_server_hs_start(&c->hs, &srv->keys, srv->opt->allow_legacy_md5, nonce, &out);
+    bufferevent_write(c->bev, out.data, out.len);
+    set_timer(c, srv->opt->handshake_timeout_ms);
+    return c;
+}
+
+void lcd_conn_free(lcd_conn *c)
+{
+    lcd_server *srv = c->srv;
+    if (c->in_ackq)
+        TAILQ_REMOVE(&srv->ackq, c, ack_link);
+    TAILQ_REMOVE(&srv->conns, c, link);
+    srv->nconns--;
+    if (c->sess) {
+        lcd_session *s = c->sess;
+        if (s->conn == c)
+            s->conn = NULL;
+        c->sess = NULL;
+        lcd_sessions_idle_check(srv->sessions, s);
+    }
+    bufferevent_free(c->bev);
+    event_free(c->timer);
+    free(c->tail);
+    free(c);
+}
+
+void lcd_conn_close(lcd_conn *c, int linger)
+{
+    if (c->state == ST_CLOSING && linger)
+        return;
+    c->state = ST_CLOSING;
+    bufferevent_disable(c->bev, EV_READ);
+    if (!linger || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        lcd_conn_free(c);
+        return;
+    }
+    /* write_cb frees it once the output is sent; the timer if it never is. */
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    set_timer(c, CLOSE_LINGER_MS);
+}
+
+void lcd_conn_pause(lcd_conn *c, unsigned reason, int on)
+{
+    unsigned before = c->pause;
+    if (on)
+        c->pause |= reason;
+    else
+        c->pause &= ~reason;
+    if (c->state == ST_CLOSING || (before != 0) == (c->pause != 0))
+        return;
+    if (c->pause)
+        bufferevent_disable(c->bev, EV_READ);
+    else
+        bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Queue one framed message for the peer. */
+static void send_msg(lcd_conn *c, const uint8_t *msg, size_t len)
+{
+    uint8_t hdr[LCP_FRAME_HDR];
+    lcp_frame_put_header(hdr, (uint32_t)len);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add(out, hdr, sizeof hdr);
+    evbuffer_add(out, msg, len);
+    if (evbuffer_get_length(out) > OUTQ_HIGH)
+        lcd_conn_pause(c, LCD_PAUSE_PEER, 1);
+}
+
+static void send_error(lcd_conn *c, uint64_t seq, uint16_t code, const char *text)
+{
+    uint8_t msg[LCP_ERROR_HEAD + LCP_ERROR_TEXT_MAX];
+    int n = lcp_error_encode(seq, code, text, msg, sizeof msg);
+    if (n > 0)
+        send_msg(c, msg, (size_t)n);
+}
+
+void lcd_conn_send_ack(lcd_conn *c)
+{
+    if (!c->sess || c->sess->anonymous || c->state == ST_CLOSING)
+        return;
+    if (c->sess->written <= c->acked)
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTQ_HIGH) {
+        c->ack_wanted = 1; /* ACKs are cumulative: one later covers this */
+        return;
+    }
+    uint8_t msg[LCP_ACK_LEN];
+    lcp_ack_encode(c->sess->written, msg);
+    send_msg(c, msg, sizeof msg);
+    c->acked = c->sess->written;
+    c->ack_wanted = 0;
+}
+
+/* A protocol violation after the handshake: say why, then close. */
+static void protocol_error(lcd_conn *c, const char *why)
+{
+    c->srv->cnt.protocol_errors++;
+    lcd_log(LCD_WARN, "closing connection from %s: %s", c->peer, why);
+    if (c->sess && !c->sess->anonymous)
+        send_error(c, 0, LCP_ERR_BAD_CONTROL, why);
+    c->state = ST_CLOSING; /* read_cb closes it when it returns */
+}
+
+/* The constant part of every line's trusted fields for this connection. */
+static int build_tail(lcd_conn *c, const lcp_hello *h)
+{
+    char app[LCP_JSON_ESC_MAX(LCP_NAME_MAX) + 1], host[LCP_JSON_ESC_MAX(LCP_NAME_MAX) + 1];
+    size_t cap = sizeof app + sizeof host + sizeof c->peer + 96;
+    char *t = malloc(cap);
+    if (!t)
+        return -1;
+    int n;
+    if (h) {
+        app[lcp_json_escape(app, h->app, strlen(h->app))] = '\0';
+        host[lcp_json_escape(host, h->host, strlen(h->host))] = '\0';
+        n = snprintf(t, cap, ",\"_app\":\"%s\",\"_pid\":%lld,\"_host\":\"%s\",\"_peer\":\"%s\"",
+                     app, (long long)h->pid, host, c->peer);
+    } else {
+        n = snprintf(t, cap, ",\"_peer\":\"%s\"", c->peer);
+    }
+    free(c->tail);
+    c->tail = t;
+    c->tail_len = (size_t)n;
+    return 0;
+}
+
+static int attach_anonymous(lcd_conn *c)
+{
+    lcd_session *s = lcd_sessions_anonymous(c->srv->sessions);
+    if (!s || build_tail(c, NULL) != 0) {
+        free(s);
+        return -1;
+    }
+    s->conn = c;
+    c->sess = s;
+    c->next_seq = 1;
+    return 0;
+}
+
+static void handle_hello(lcd_conn *c, const uint8_t *msg, size_t len)
+{
+    lcp_hello h;
+    char err[256];
+    if (c->hello_seen || c->record_seen) {
+        protocol_error(c, "HELLO must be the first message after the handshake");
+        return;
+    }
+    if (lcp_hello_decode(msg, len, &h, err, sizeof err) != 0) {
+        protocol_error(c, err);
+        return;
+    }
+    lcd_session *s = lcd_sessions_get(c->srv->sessions, h.sid);
+    if (!s || build_tail(c, &h) != 0) {
+        protocol_error(c, "out of memory");
+        return;
+    }
+    c->hello_seen = 1;
+    if (s->conn && s->conn != c) {
+        /* The client reconnected before we noticed its old connection die:
+         * the new one takes the session over. */
+        lcd_conn *old = s->conn;
+        old->sess = NULL;
+        s->conn = NULL;
+        lcd_log(LCD_INFO, "session %s moved from %s to %s", s->sid, old->peer, c->peer);
+        lcd_conn_close(old, 0);
+    }
+    s->conn = c;
+    c->sess = s;
+    c->next_seq = h.seq;
+    c->acked = s->written;
+
+    lcp_welcome w = {.written = s->written, .max_record = (uint32_t)c->srv->opt->max_record};
+    memcpy(w.sid, s->sid, sizeof w.sid);
+    uint8_t out[256];
+    int n = lcp_welcome_encode(&w, out, sizeof out);
+    if (n > 0)
+        send_msg(c, out, (size_t)n);
+}
+
+static void handle_status(lcd_conn *c)
+{
+    char *json = lcd_server_status_json(c->srv);
+    if (!json)
+        return;
+    size_t n = strlen(json);
+    uint8_t *msg = malloc(n + 1);
+    if (msg) {
+        msg[0] = LCP_MSG_STATUS;
+        memcpy(msg + 1, json, n);
+        send_msg(c, msg, n + 1);
+        free(msg);
+    }
+    free(json);
+}
+
+static void reject(lcd_conn *c, uint64_t seq, lcp_rec_status st, const char *detail)
+{
+    c->srv->cnt.records_rejected[st]++;
+    if (c->sess->anonymous)
+        return; /* a stock multiprocessing client never reads */
+    char text[LCP_ERROR_TEXT_MAX + 1];
+    snprintf(text, sizeof text, "record %llu %s: %s", (unsigned long long)seq,
+             lcp_rec_status_name(st), detail);
+    send_error(c, seq, (uint16_t)st, text);
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_str(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define PUT_LIT(p, lit) put_str(p, lit, sizeof lit - 1)
+
+/* "_rt":"...","_sid":"...","_seq":N + the connection's constant tail */
+static size_t build_trusted(lcd_conn *c, uint64_t seq, char *out)
+{
+    char *p = out;
+    p = PUT_LIT(p, "\"_rt\":\"");
+    p = put_str(p, lcd_server_rt(c->srv), LCP_TIME_LEN);
+    p = PUT_LIT(p, "\",\"_sid\":\"");
+    p = put_str(p, c->sess->sid, LCP_SID_HEX);
+    p = PUT_LIT(p, "\",\"_seq\":");
+    p = put_u64(p, seq);
+    p = put_str(p, c->tail, c->tail_len);
+    return (size_t)(p - out);
+}
+
+static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
+{
+    if (!c->sess && attach_anonymous(c) != 0) {
+        protocol_error(c, "out of memory");
+        return;
+    }
+    c->record_seen = 1;
+    lcd_session *s = c->sess;
+    uint64_t seq = c->next_seq++;
+    if (seq <= s->queued) {
+        c->srv->cnt.records_duplicate++; /* a resend of something we have */
+        return;
+    }
+    lcp_rec_info info;
+    char detail[200];
+    lcp_rec_status st = lcp_record_check(rec, len, &info, detail, sizeof detail);
+    if (st != LCP_REC_OK) {
+        reject(c, seq, st, detail);
+        s->queued = seq;
+        return;
+    }
+    /* "_rt", "_sid", "_seq" and their punctuation take under 128 bytes. */
+    char trusted[1024];
+    char *tbuf = trusted;
+    char *heap = NULL;
+    if (128 + c->tail_len > sizeof trusted) {
+        heap = malloc(128 + c->tail_len);
+        if (!heap) {
+            protocol_error(c, "out of memory");
+            return;
+        }
+        tbuf = heap;
+    }
+    size_t tl = build_trusted(c, seq, tbuf);
+    uint8_t *dst = lcd_output_reserve(c->srv->out, lcp_record_splice_size(&info, tl));
+    if (!dst) {
+        free(heap);
+        protocol_error(c, "out of memory");
+        return;
+    }
+    lcd_output_commit(c->srv->out, lcp_record_splice(dst, rec, &info, tbuf, tl));
+    free(heap);
+    s->queued = seq;
+    c->srv->cnt.records_accepted++;
+}
+
+static void handle_frame(lcd_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->state == ST_HANDSHAKE) {
+        lcp_auth_out out;
+        lcp_hs_result r = lcp_server_hs_input(&c->hs, p, len, &out);
+        if (out.len)
+            bufferevent_write(c->bev, out.data, out.len);
+        if (r == LCP_HS_DONE) {
+            c->state = ST_OPEN;
+            evtimer_del(c->timer);
+            lcd_log(LCD_DEBUG, "%s authenticated", c->peer);
+        } else if (r == LCP_HS_FAIL) {
+            c->srv->cnt.handshakes_failed++;
+            lcd_log(LCD_WARN, "handshake from %s failed: %s", c->peer,
+                    lcp_hs_failure_str(c->hs.failure));
+            c->state = ST_CLOSING;
+        }
+        return;
+    }
+    if (len == 0 || p[0] == '{') {
+        handle_record(c, p, len);
+        return;
+    }
+    switch (p[0]) {
+    case LCP_MSG_HELLO:
+        handle_hello(c, p, len);
+        break;
+    case LCP_MSG_STATUS_REQ:
+        handle_status(c);
+        break;
+    default: {
+        char why[80];
+        snprintf(why, sizeof why, "unknown message type 0x%02x", p[0]);
+        protocol_error(c, why);
+    }
+    }
+}
+
+/* The frame announced more than we accept: refuse it and discard its bytes
+ * as they come, keeping the stream in sync. */
+static void start_skip(lcd_conn *c, uint32_t len)
+{
+    if (!c->sess && attach_anonymous(c) != 0) {
+        protocol_error(c, "out of memory");
+        return;
+    }
+    c->record_seen = 1;
+    uint64_t seq = c->next_seq++;
+    char detail[120];
+    snprintf(detail, sizeof detail, "%u bytes, more than --max-record %ld", len,
+             c->srv->opt->max_record);
+    if (seq > c->sess->queued) {
+        reject(c, seq, LCP_REC_TOO_LARGE, detail);
+        c->sess->queued = seq;
+    }
+    c->skip = len;
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    lcd_conn *c = arg;
+    lcd_server *srv = c->srv;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    int batch = 0;
+
+    while (c->state != ST_CLOSING) {
+        size_t avail = evbuffer_get_length(in);
+        if (c->skip) {
+            size_t n = avail < c->skip ? avail : (size_t)c->skip;
+            evbuffer_drain(in, n);
+            srv->cnt.bytes_in += n;
+            c->skip -= n;
+            if (c->skip)
+                break;
+            continue;
+        }
+        if (avail < LCP_FRAME_HDR)
+            break;
+        uint32_t max = c->state == ST_HANDSHAKE ? LCP_AUTH_MAX_MSG
+                                                : (uint32_t)srv->opt->max_record;
+        lcp_frame f;
+        const uint8_t *p = evbuffer_pullup(in, LCP_FRAME_HDR);
+        lcp_frame_status st = lcp_frame_next(p, LCP_FRAME_HDR, max, &f);
+        if (st == LCP_FRAME_NEED_MORE) {
+            if (avail < f.need)
+                break;
+            p = evbuffer_pullup(in, (ev_ssize_t)f.need);
+            if (!p) {
+                protocol_error(c, "out of memory");
+                break;
+            }
+            st = lcp_frame_next(p, f.need, max, &f);
+        }
+        if (st == LCP_FRAME_OK) {
+            handle_frame(c, f.payload, f.len);
+            if (c->state == ST_OPEN)
+                batch = 1;
+            evbuffer_drain(in, f.consumed);
+            srv->cnt.bytes_in += f.consumed;
+        } else if (st == LCP_FRAME_OVERSIZE && c->state == ST_OPEN) {
+            evbuffer_drain(in, LCP_FRAME_HDR);
+            srv->cnt.bytes_in += LCP_FRAME_HDR;
+            start_skip(c, f.len);
+            batch = 1;
+        } else if (c->state == ST_HANDSHAKE) {
+            /* Before authentication, anything odd just closes. */
+            srv->cnt.handshakes_failed++;
+            lcd_log(LCD_WARN, "handshake from %s failed: %s", c->peer,
+                    st == LCP_FRAME_OVERSIZE ? "message over 256 bytes" : "not our protocol");
+            c->state = ST_CLOSING;
+        } else {
+            protocol_error(c, st == LCP_FRAME_EXT64 ? "8-byte frame lengths are refused"
+                                                    : "negative frame length");
+        }
+    }
+
+    if (batch && c->sess) {
+        /* One mark per read: once the output holds everything appended so
+         * far, the records up to queued are written and can be acked. */
+        if (lcd_output_mark(srv->out, c->sess, c->sess->queued) == 0)
+            c->sess->refs++;
+        lcd_output_schedule(srv->out);
+    }
+    if (c->state == ST_CLOSING)
+        lcd_conn_close(c, 1);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    lcd_conn *c = arg;
+    (void)bev;
+    if (c->state == ST_CLOSING) {
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+            lcd_conn_free(c);
+        return;
+    }
+    lcd_conn_pause(c, LCD_PAUSE_PEER, 0);
+    if (c->ack_wanted)
+        lcd_conn_send_ack(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    lcd_conn *c = arg;
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+        if (c->state == ST_HANDSHAKE) {
+            c->srv->cnt.handshakes_failed++;
+            lcd_log(LCD_INFO, "%s closed the connection during the handshake", c->peer);
+        } else if (c->skip || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+            lcd_log(LCD_INFO, "%s closed the connection in the middle of a frame; "
+                    "the partial frame is discarded", c->peer);
+        }
+        lcd_conn_free(c);
+    }
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_conn *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->state == ST_HANDSHAKE) {
+        c->srv->cnt.handshakes_failed++;
+        lcd_log(LCD_WARN, "handshake from %s timed out", c->peer);
+    }
+    lcd_conn_free(c);
+}

@@ -1,0 +1,63 @@
+/*
+ * conn.h - one client connection: handshake, then frames (records and
+ * control messages), acks and errors back.
+ */
+#ifndef LCD_CONN_H
+#define LCD_CONN_H
+
+#include <sys/socket.h>
+#include <sys/queue.h>
+
+#include <event2/util.h>
+
+struct lcd_server;
+struct lcd_session;
+
+enum {
+    LCD_PAUSE_PEER = 1,   /* the peer does not read what we send */
+    LCD_PAUSE_OUTPUT = 2, /* the output file cannot be written */
+};
+
+#include "auth.h"
+
+typedef struct lcd_conn {
+    TAILQ_ENTRY(lcd_conn) link;     /* in srv->conns */
+    TAILQ_ENTRY(lcd_conn) ack_link; /* in srv->ackq */
+    int in_ackq;
+    struct lcd_server *srv;
+    struct bufferevent *bev;
+    char peer[96]; /* "127.0.0.1:5555" or "[::1]:5555" */
+    int state;
+    lcp_server_hs hs;
+    struct event *timer;         /* handshake timeout, then close linger */
+    struct lcd_session *sess;    /* NULL until HELLO or the first record */
+    uint64_t next_seq;           /* number of the next record on this connection */
+    uint64_t acked;              /* last ACK sent */
+    int ack_wanted;              /* an ACK is owed once the peer reads again */
+    int hello_seen, record_seen;
+    uint64_t skip;               /* bytes of an oversize record still to discard */
+    char *tail;                  /* constant trusted fields: ,"_app":...,"_peer":"..." */
+    size_t tail_len;
+    unsigned pause;              /* LCD_PAUSE_* bits */
+} lcd_conn;
+
+/* Take over an accepted socket and start the handshake. */
+lcd_conn *lcd_conn_new(struct lcd_server *srv, evutil_socket_t fd,
+                       const struct sockaddr *sa, socklen_t salen);
+
+/* Send the peer an ACK for everything its session has written. */
+void lcd_conn_send_ack(lcd_conn *c);
+
+/* Turn reading off or on for a reason (LCD_PAUSE_*). */
+void lcd_conn_pause(lcd_conn *c, unsigned reason, int on);
+
+/* Authenticated and past the handshake? */
+int lcd_conn_is_open(const lcd_conn *c);
+
+/* Send what is queued for the peer, then close (or close at once). */
+void lcd_conn_close(lcd_conn *c, int linger);
+
+/* Free immediately (daemon exit). */
+void lcd_conn_free(lcd_conn *c);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * main.c - logcollectord: parse options, take the port-file lock, open the
+ * output, listen, publish the port, run the event loop, clean up.
+ *
+ * Runs in the foreground (systemd supervises it; no self-daemonizing).  The
+ * order matters: the lock comes before anything is bound, so a second
+ * daemon on the same port file refuses before it can disturb the first, and
+ * the port file is published only once the socket accepts connections.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "keyfile.h"
+#include "log.h"
+#include "options.h"
+#include "publish.h"
+#include "server.h"
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    lcd_log(LCD_INFO, "received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    lcd_server_stop(arg);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    lcd_log(LCD_INFO, "received SIGHUP: reopening the output file");
+    lcd_server_reload(arg);
+}
+
+static int run(const lcd_options *opt)
+{
+    char err[1024];
+    lcd_portfile pf;
+    lcd_server srv;
+    struct event_base *base = NULL;
+    struct event *sigs[3] = {NULL, NULL, NULL};
+    int status = 1;
+
+    if (lcd_portfile_lock(&pf, opt->port_file, err, sizeof err) != 0) {
+        lcd_log(LCD_ERR, "%s", err);
+        lcd_portfile_release(&pf);
+        return 1;
+    }
+    base = event_base_new();
+    if (!base) {
+        lcd_log(LCD_ERR, "cannot create the event loop");
+        lcd_portfile_release(&pf);
+        return 1;
+    }
+    if (lcd_server_init(&srv, base, opt, err, sizeof err) != 0 ||
+        lcd_server_listen(&srv, err, sizeof err) != 0) {
+        lcd_log(LCD_ERR, "%s", err);
+        goto out;
+    }
+    sigs[0] = evsignal_new(base, SIGTERM, on_stop, &srv);
+    sigs[1] = evsignal_new(base, SIGINT, on_stop, &srv);
+    sigs[2] = evsignal_new(base, SIGHUP, on_hup, &srv);
+    for (int i = 0; i < 3; i++)
+        if (!sigs[i] || evsignal_add(sigs[i], NULL) != 0) {
+            lcd_log(LCD_ERR, "cannot install signal handlers");
+            goto out;
+        }
+    if (lcd_portfile_publish(&pf, srv.host, srv.port, err, sizeof err) != 0) {
+        lcd_log(LCD_ERR, "%s", err);
+        goto out;
+    }
+    lcd_log(LCD_INFO, "listening on %s port %d; port file %s; writing %s", srv.host,
+            srv.port, opt->port_file, opt->output);
+    if (event_base_dispatch(base) < 0) {
+        lcd_log(LCD_ERR, "event loop failed");
+        goto out;
+    }
+    status = lcd_output_pending(srv.out) == 0 ? 0 : 1;
+    lcd_log(LCD_INFO, "stopped");
+out:
+    for (int i = 0; i < 3; i++)
+        if (sigs[i])
+            event_free(sigs[i]);
+    lcd_server_free(&srv);
+    event_base_free(base);
+    lcd_portfile_release(&pf);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    lcd_options opt;
+    char err[512];
+    lcd_options_defaults(&opt);
+    if (lcd_options_parse(&opt, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "logcollectord: %s\n", err);
+        lcd_options_free(&opt);
+        return 1;
+    }
+    if (opt.help) {
+        lcd_options_usage(stdout);
+        lcd_options_free(&opt);
+        return 0;
+    }
+    if (opt.version) {
+        printf("logcollectord %s (protocol 1)\n", LC_VERSION_STRING);
+        lcd_options_free(&opt);
+        return 0;
+    }
+    if (opt.gen_key) {
+        int rc = lcp_keyfile_generate(opt.gen_key, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "logcollectord: %s\n", err);
+        lcd_options_free(&opt);
+        return rc == 0 ? 0 : 1;
+    }
+    /* Broken peers must not kill us; a file over RLIMIT_FSIZE must make
+     * write() fail (and be retried), not end the process. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+    int rc = run(&opt);
+    lcd_options_free(&opt);
+    return rc;
+}

@@ -1,0 +1,191 @@
+/*
+ * options.c - one table describes every setting: its name, its kind, its
+ * bounds and its help line.  getopt_long's table and --help come from it.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPT_STR, OPT_NUM, OPT_SIZE, OPT_MS, OPT_FLAG } opt_kind;
+
+typedef struct {
+    const char *name;
+    opt_kind kind;
+    size_t offset;
+    long min, max;
+    const char *arg, *help;
+} opt_def;
+
+#define OFF(f) offsetof(lcd_options, f)
+
+static const opt_def defs[] = {
+    {"bind", OPT_STR, OFF(bind), 0, 0, "ADDR", "address to listen on (default 127.0.0.1; IPv6 too)"},
+    {"port", OPT_NUM, OFF(port), 0, 65535, "N", "TCP port (default 0: the kernel picks one)"},
+    {"port-file", OPT_STR, OFF(port_file), 0, 0, "PATH", "where to publish the port (default /run/logcollectord/port)"},
+    {"key-file", OPT_STR, OFF(key_file), 0, 0, "PATH", "shared key file (default /etc/logcollectord/key)"},
+    {"output", OPT_STR, OFF(output), 0, 0, "PATH", "output file, JSON Lines (default /var/log/logcollectord/collected.jsonl)"},
+    {"max-record", OPT_SIZE, OFF(max_record), 64, 64L << 20, "BYTES", "largest record accepted, suffix K or M allowed (default 1M)"},
+    {"max-clients", OPT_NUM, OFF(max_clients), 1, 1000000, "N", "most connections at once (default 1024)"},
+    {"max-sessions", OPT_NUM, OFF(max_sessions), 16, 10000000, "N", "sessions remembered for de-duplicating resends (default 16384)"},
+    {"handshake-timeout", OPT_MS, OFF(handshake_timeout_ms), 1, 3600000, "SECONDS", "time a peer has to authenticate (default 5)"},
+    {"allow-legacy-md5", OPT_FLAG, OFF(allow_legacy_md5), 0, 0, NULL, "accept Python <= 3.11's HMAC-MD5 handshake (weaker)"},
+    {"gen-key", OPT_STR, OFF(gen_key), 0, 0, "PATH", "write a new random key file (mode 0600) and exit"},
+    {"help", OPT_FLAG, OFF(help), 0, 0, NULL, "show this help and exit"},
+    {"version", OPT_FLAG, OFF(version), 0, 0, NULL, "show the version and exit"},
+};
+#define NDEFS (sizeof defs / sizeof defs[0])
+
+static char *dup_or_die(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort(); /* startup only: nothing to recover */
+    return d;
+}
+
+void lcd_options_defaults(lcd_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->bind = dup_or_die("127.0.0.1");
+    o->port = 0;
+    o->port_file = dup_or_die("/run/logcollectord/port");
+    o->key_file = dup_or_die("/etc/logcollectord/key");
+    o->output = dup_or_die("/var/log/logcollectord/collected.jsonl");
+    o->max_record = 1L << 20;
+    o->max_clients = 1024;
+    o->max_sessions = 16384;
+    o->handshake_timeout_ms = 5000;
+}
+
+void lcd_options_free(lcd_options *o)
+{
+    for (size_t i = 0; i < NDEFS; i++)
+        if (defs[i].kind == OPT_STR) {
+            char **p = (char **)((char *)o + defs[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}
+
+/* Parse a whole number with an optional K/M/G suffix (powers of 1024). */
+static int parse_number(const char *s, int allow_suffix, long *out)
+{
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -1;
+    long mult = 1;
+    if (allow_suffix && *end) {
+        switch (*end) {
+        case 'k': case 'K': mult = 1L << 10; break;
+        case 'm': case 'M': mult = 1L << 20; break;
+        case 'g': case 'G': mult = 1L << 30; break;
+        default: return -1;
+        }
+        end++;
+    }
+    if (*end || v > LONG_MAX / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+static int set_option(lcd_options *o, const opt_def *d, const char *val,
+                      char *err, size_t errlen)
+{
+    void *field = (char *)o + d->offset;
+    long v;
+    switch (d->kind) {
+    case OPT_FLAG:
+        *(int *)field = 1;
+        return 0;
+    case OPT_STR:
+        if (!*val) {
+            snprintf(err, errlen, "--%s needs a non-empty value", d->name);
+            return -1;
+        }
+        free(*(char **)field);
+        *(char **)field = dup_or_die(val);
+        return 0;
+    case OPT_NUM:
+    case OPT_SIZE:
+    case OPT_MS:
+        if (parse_number(val, d->kind == OPT_SIZE, &v) != 0 ||
+            (d->kind == OPT_MS ? v * 1000 : v) < d->min ||
+            (d->kind == OPT_MS ? v * 1000 : v) > d->max) {
+            if (d->kind == OPT_MS)
+                snprintf(err, errlen, "--%s must be a number of seconds from %ld to %ld, not '%s'",
+                         d->name, d->min / 1000 ? d->min / 1000 : 1, d->max / 1000, val);
+            else
+                snprintf(err, errlen, "--%s must be a number from %ld to %ld%s, not '%s'",
+                         d->name, d->min, d->max,
+                         d->kind == OPT_SIZE ? " (K and M suffixes allowed)" : "", val);
+            return -1;
+        }
+        *(long *)field = d->kind == OPT_MS ? v * 1000 : v;
+        return 0;
+    }
+    return -1;
+}
+
+int lcd_options_parse(lcd_options *o, int argc, char **argv, char *err,
+                      size_t errlen)
+{
+    struct option longopts[NDEFS + 1];
+    for (size_t i = 0; i < NDEFS; i++) {
+        longopts[i].name = defs[i].name;
+        longopts[i].has_arg = defs[i].kind == OPT_FLAG ? no_argument : required_argument;
+        longopts[i].flag = NULL;
+        longopts[i].val = 256 + (int)i;
+    }
+    memset(&longopts[NDEFS], 0, sizeof longopts[NDEFS]);
+
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int idx = -1;
+        int c = getopt_long(argc, argv, "+h", longopts, &idx);
+        if (c == -1)
+            break;
+        if (c == 'h') {
+            o->help = 1;
+            continue;
+        }
+        if (c == '?' || c == ':') {
+            const char *bad = argv[optind - 1];
+            if (optopt >= 256)
+                snprintf(err, errlen, "option --%s needs a value (see --help)",
+                         defs[optopt - 256].name);
+            else
+                snprintf(err, errlen, "unknown option '%s' (see --help)", bad);
+            return -1;
+        }
+        if (set_option(o, &defs[c - 256], optarg, err, errlen) != 0)
+            return -1;
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s' (all settings are --options; see --help)",
+                 argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+void lcd_options_usage(FILE *f)
+{
+    fprintf(f, "usage: logcollectord [OPTIONS]\n"
+               "Collect authenticated JSON log records from local processes into one\n"
+               "JSON Lines file.  Runs in the foreground.\n\n");
+    for (size_t i = 0; i < NDEFS; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", defs[i].name, defs[i].arg ? " " : "",
+                 defs[i].arg ? defs[i].arg : "");
+        fprintf(f, "  %-26s %s\n", left, defs[i].help);
+    }
+    fprintf(f, "\nSee logcollectord(8).\n");
+}

@@ -1,0 +1,39 @@
+/*
+ * options.h - the daemon's settings, from the command line.
+ *
+ * Every setting is described once, in a table (options.c), so the command
+ * line, the config file and --help cannot drift apart.
+ */
+#ifndef LCD_OPTIONS_H
+#define LCD_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    char *bind;            /* address to listen on */
+    long port;             /* 0: the kernel picks */
+    char *port_file;
+    char *key_file;
+    char *output;
+    long max_record;       /* bytes */
+    long max_clients;
+    long max_sessions;     /* remembered sessions (for resends) */
+    long handshake_timeout_ms;
+    int allow_legacy_md5;
+    char *gen_key;         /* --gen-key PATH: write a key and exit */
+    int help, version;
+} lcd_options;
+
+void lcd_options_defaults(lcd_options *o);
+
+/* Parse argv.  Returns 0, or -1 with a one-line message in err. */
+int lcd_options_parse(lcd_options *o, int argc, char **argv, char *err,
+                      size_t errlen);
+
+void lcd_options_usage(FILE *f);
+
+void lcd_options_free(lcd_options *o);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * output.c - see output.h.
+ */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "log.h"
+
+/* Write without waiting for the end of the turn past this many bytes, so a
+ * flood from many peers cannot grow the buffer without bound. */
+#define FLUSH_NOW_BYTES (1u << 20)
+#define RETRY_MIN_MS 50
+#define RETRY_MAX_MS 2000
+
+typedef struct {
+    void *owner;
+    uint64_t seq;
+    uint64_t end; /* byte offset (in appended bytes) this mark waits for */
+} mark;
+
+struct lcd_output {
+    struct event_base *base;
+    char *path;
+    int fd;
+    struct evbuffer *buf;
+    uint64_t appended, written; /* byte counters since start */
+    uint64_t write_errors;
+    mark *marks;
+    size_t mhead, mtail, mcap;
+    struct event *flush_ev, *retry_ev;
+    struct evbuffer_iovec resv; /* the last reserved, uncommitted space */
+    int failing;
+    int retry_ms;
+    lcd_output_hooks hooks;
+};
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg);
+static void retry_cb(evutil_socket_t fd, short what, void *arg);
+
+static int open_path(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    if (fd < 0)
+        snprintf(err, errlen, "cannot open output file %s: %s (check that the directory "
+                 "exists and is writable)", path, strerror(errno));
+    return fd;
+}
+
+lcd_output *lcd_output_open(struct event_base *base, const char *path,
+                            const lcd_output_hooks *hooks, char *err, size_t errlen)
+{
+    lcd_output *o = calloc(1, sizeof *o);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    o->base = base;
+    o->hooks = *hooks;
+    o->fd = -1;
+    o->retry_ms = RETRY_MIN_MS;
+    o->path = strdup(path);
+    o->buf = evbuffer_new();
+    o->flush_ev = event_new(base, -1, 0, flush_cb, o);
+    o->retry_ev = evtimer_new(base, retry_cb, o);
+    if (!o->path || !o->buf || !o->flush_ev || !o->retry_ev) {
+        snprintf(err, errlen, "out of memory");
+        lcd_output_free(o);
+        return NULL;
+    }
+    o->fd = open_path(path, err, errlen);
+    if (o->fd < 0) {
+        lcd_output_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+uint8_t *lcd_output_reserve(lcd_output *o, size_t n)
+{
+    if (evbuffer_reserve_space(o->buf, (ev_ssize_t)n, &o->resv, 1) != 1)
+        return NULL;
+    return o->resv.iov_base;
+}
+
+void lcd_output_commit(lcd_output *o, size_t used)
+{
+    o->resv.iov_len = used;
+    evbuffer_commit_space(o->buf, &o->resv, 1);
+    o->appended += used;
+}
+
+int lcd_output_mark(lcd_output *o, void *owner, uint64_t seq)
+{
+    if (o->mtail == o->mcap) {
+        if (o->mhead > 0) {
+            memmove(o->marks, o->marks + o->mhead, (o->mtail - o->mhead) * sizeof *o->marks);
+            o->mtail -= o->mhead;
+            o->mhead = 0;
+        }
+        if (o->mtail == o->mcap) {
+            size_t cap = o->mcap ? o->mcap * 2 : 256;
+            mark *m = realloc(o->marks, cap * sizeof *m);
+            if (!m)
+                return -1;
+            o->marks = m;
+            o->mcap = cap;
+        }
+    }
+    o->marks[o->mtail++] = (mark){owner, seq, o->appended};
+    return 0;
+}
+
+void lcd_output_schedule(lcd_output *o)
+{
+    if (o->failing)
+        return; /* the retry timer owns the next attempt */
+    if (evbuffer_get_length(o->buf) >= FLUSH_NOW_BYTES) {
+        lcd_output_flush(o);
+        return;
+    }
+    /* Activated now, the event runs after the I/O callbacks already queued
+     * in this loop turn: one write covers everything read in the turn.
+     * Activating an active event again is a no-op. */
+    event_active(o->flush_ev, 0, 0);
+}
+
+static void resolve_marks(lcd_output *o)
+{
+    while (o->mhead < o->mtail && o->marks[o->mhead].end <= o->written) {
+        mark m = o->marks[o->mhead++];
+        o->hooks.written(m.owner, m.seq, o->hooks.arg);
+    }
+    if (o->mhead == o->mtail)
+        o->mhead = o->mtail = 0;
+}
+
+static void set_failing(lcd_output *o, int failing, int err)
+{
+    if (failing == o->failing)
+        return;
+    o->failing = failing;
+    if (failing)
+        lcd_log(LCD_ERR, "cannot write output file %s: %s; holding %zu bytes, "
+                "not acknowledging, retrying until it works", o->path, strerror(err),
+                evbuffer_get_length(o->buf));
+    else
+        lcd_log(LCD_NOTICE, "writing output file %s works again", o->path);
+    if (o->hooks.state)
+        o->hooks.state(failing, o->hooks.arg);
+}
+
+int lcd_output_flush(lcd_output *o)
+{
+    int err = 0;
+    while (evbuffer_get_length(o->buf) > 0) {
+        int n = evbuffer_write(o->buf, o->fd);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err = n < 0 ? errno : ENOSPC;
+            break;
+        }
+        o->written += (uint64_t)n;
+    }
+    resolve_marks(o);
+    if (err) {
+        o->write_errors++;
+        set_failing(o, 1, err);
+        if (!evtimer_pending(o->retry_ev, NULL)) {
+            struct timeval tv = {o->retry_ms / 1000, (o->retry_ms % 1000) * 1000};
+            evtimer_add(o->retry_ev, &tv);
+            o->retry_ms = o->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : o->retry_ms * 2;
+        }
+    } else {
+        o->retry_ms = RETRY_MIN_MS;
+        set_failing(o, 0, 0);
+    }
+    if (o->hooks.flushed)
+        o->hooks.flushed(o->hooks.arg);
+    return evbuffer_get_length(o->buf) == 0 ? 0 : -1;
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    lcd_output_flush(arg);
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    lcd_output_flush(arg);
+}
+
+int lcd_output_reopen(lcd_output *o)
+{
+    lcd_output_flush(o);
+    char err[512];
+    int fd = open_path(o->path, err, sizeof err);
+    if (fd < 0) {
+        lcd_log(LCD_ERR, "%s; still writing to the previously open file", err);
+        return -1;
+    }
+    close(o->fd);
+    o->fd = fd;
+    lcd_log(LCD_INFO, "reopened output file %s", o->path);
+    if (evbuffer_get_length(o->buf) > 0)
+        lcd_output_flush(o);
+    return 0;
+}
+
+size_t lcd_output_pending(const lcd_output *o)
+{
+    return evbuffer_get_length(o->buf);
+}
+
+int lcd_output_failing(const lcd_output *o)
+{
+    return o->failing;
+}
+
+uint64_t lcd_output_bytes_written(const lcd_output *o)
+{
+    return o->written;
+}
+
+uint64_t lcd_output_write_errors(const lcd_output *o)
+{
+    return o->write_errors;
+}
+
+void lcd_output_free(lcd_output *o)
+{
+    if (!o)
+        return;
+    if (o->flush_ev)
+        event_free(o->flush_ev);
+    if (o->retry_ev)
+        event_free(o->retry_ev);
+    if (o->buf)
+        evbuffer_free(o->buf);
+    if (o->fd >= 0)
+        close(o->fd);
+    free(o->marks);
+    free(o->path);
+    free(o);
+}

@@ -1,0 +1,63 @@
+/*
+ * output.h - the output file: batching, ordering of acks after writes,
+ * reopening, and surviving write errors.
+ *
+ * Records are appended to an in-memory buffer during an event-loop turn and
+ * written with writev at the end of the turn (or sooner when the buffer is
+ * large).  A "mark" says: once every byte appended so far is in the file,
+ * tell owner that its records up to seq are written.  That is how acks are
+ * sent only after the write(2) that covers them.
+ *
+ * A failing write (disk full, file too large, permission lost) keeps the
+ * unwritten bytes, reports the state change once, and retries with backoff
+ * until writing works again; nothing accepted is dropped.
+ */
+#ifndef LCD_OUTPUT_H
+#define LCD_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+typedef struct lcd_output lcd_output;
+
+typedef struct {
+    /* owner's records up to seq are now in the file */
+    void (*written)(void *owner, uint64_t seq, void *arg);
+    /* called after each flush that wrote or resolved marks */
+    void (*flushed)(void *arg);
+    /* writing started failing (1) or works again (0) */
+    void (*state)(int failing, void *arg);
+    void *arg;
+} lcd_output_hooks;
+
+lcd_output *lcd_output_open(struct event_base *base, const char *path,
+                            const lcd_output_hooks *hooks, char *err, size_t errlen);
+
+/* Contiguous room for n bytes at the end of the buffer; then commit what
+ * was used.  reserve returns NULL when out of memory. */
+uint8_t *lcd_output_reserve(lcd_output *o, size_t n);
+void lcd_output_commit(lcd_output *o, size_t used);
+
+/* Call hooks.written(owner, seq) once all bytes appended so far are written. */
+int lcd_output_mark(lcd_output *o, void *owner, uint64_t seq);
+
+/* Flush at the end of this event-loop turn (or now, when the buffer is big). */
+void lcd_output_schedule(lcd_output *o);
+
+/* Write everything now.  Returns 0 when nothing is left pending. */
+int lcd_output_flush(lcd_output *o);
+
+/* Reopen the path (after logrotate renamed the file).  Pending bytes go to
+ * the old file first.  On failure the old file stays in use. */
+int lcd_output_reopen(lcd_output *o);
+
+size_t lcd_output_pending(const lcd_output *o);
+int lcd_output_failing(const lcd_output *o);
+uint64_t lcd_output_bytes_written(const lcd_output *o);
+uint64_t lcd_output_write_errors(const lcd_output *o);
+
+void lcd_output_free(lcd_output *o);
+
+#endif

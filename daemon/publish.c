@@ -1,0 +1,169 @@
+/*
+ * publish.c - lock, write and remove the port file (see publish.h).
+ */
+#include "publish.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "keyfile.h"
+#include "portfile.h"
+
+static char *dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return NULL;
+    char *d = strdup(dirname(copy));
+    free(copy);
+    return d;
+}
+
+static long read_pid(int fd)
+{
+    char buf[32];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+int lcd_portfile_lock(lcd_portfile *pf, const char *path, char *err, size_t errlen)
+{
+    memset(pf, 0, sizeof *pf);
+    pf->lock_fd = -1;
+    pf->path = strdup(path);
+    size_t n = strlen(path) + sizeof ".lock";
+    pf->lock_path = malloc(n);
+    if (!pf->path || !pf->lock_path) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(pf->lock_path, n, "%s.lock", path);
+
+    int fd = open(pf->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open lock file %s: %s (does its directory exist "
+                 "and is it writable?)", pf->lock_path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        long pid = read_pid(fd);
+        close(fd);
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen, "already running (pid %ld) with port file %s", pid, path);
+        else
+            snprintf(err, errlen, "cannot lock %s: %s", pf->lock_path, strerror(e));
+        return -1;
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
+        snprintf(err, errlen, "cannot write lock file %s: %s", pf->lock_path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    pf->lock_fd = fd;
+    return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        buf += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int lcd_portfile_publish(lcd_portfile *pf, const char *host, int port, char *err,
+                         size_t errlen)
+{
+    lcp_portinfo info = {.port = port, .pid = (long)getpid(), .proto = 1};
+    snprintf(info.host, sizeof info.host, "%s", host);
+    char line[160];
+    int len = lcp_portinfo_format(&info, line, sizeof line);
+    char *dir = dir_of(pf->path);
+    size_t tn = strlen(pf->path) + 16;
+    char *tmp = malloc(tn);
+    if (len < 0 || !dir || !tmp) {
+        snprintf(err, errlen, "cannot format port file %s", pf->path);
+        free(dir);
+        free(tmp);
+        return -1;
+    }
+    snprintf(tmp, tn, "%s.tmpXXXXXX", pf->path);
+    int rc = -1;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary file next to %s: %s",
+                 pf->path, strerror(errno));
+        goto out;
+    }
+    if (fchmod(fd, 0644) != 0 || write_all(fd, line, (size_t)len) != 0 ||
+        fsync(fd) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    close(fd);
+    if (rename(tmp, pf->path) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, pf->path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    pf->written = 1;
+    pf->port = port;
+    rc = 0;
+out:
+    free(dir);
+    free(tmp);
+    return rc;
+}
+
+void lcd_portfile_release(lcd_portfile *pf)
+{
+    if (pf->written) {
+        char err[256];
+        size_t len;
+        char *text = lcp_read_small_file(pf->path, 4096, &len, err, sizeof err);
+        lcp_portinfo info;
+        if (text && lcp_portinfo_parse(text, len, &info, err, sizeof err) == 0 &&
+            info.pid == (long)getpid() && info.port == pf->port) {
+            if (unlink(pf->path) != 0)
+                lcd_log(LCD_WARN, "cannot remove port file %s: %s", pf->path, strerror(errno));
+        } else {
+            lcd_log(LCD_WARN, "port file %s no longer names this daemon; left in place",
+                    pf->path);
+        }
+        free(text);
+    }
+    if (pf->lock_fd >= 0)
+        close(pf->lock_fd); /* the lock file stays: removing it would race a new daemon */
+    free(pf->path);
+    free(pf->lock_path);
+    memset(pf, 0, sizeof *pf);
+    pf->lock_fd = -1;
+}

@@ -1,0 +1,316 @@
+/*
+ * server.c - listener, accept, output hooks (acks after writes, pausing on
+ * write errors), graceful stop and reload.  Connection details live in
+ * conn.c, the file in output.c, sessions in session.c.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "conn.h"
+#include "control.h"
+#include "frame.h"
+#include "log.h"
+
+#define DRAIN_TICK_MS 50
+#define DRAIN_MAX_MS 5000
+#define ACCEPT_RETRY_MS 100
+
+static void written_hook(void *owner, uint64_t seq, void *arg)
+{
+    lcd_server *srv = arg;
+    lcd_session *s = owner;
+    if (seq > s->written)
+        s->written = seq;
+    s->refs--;
+    lcd_conn *c = s->conn;
+    if (c && !c->in_ackq) {
+        TAILQ_INSERT_TAIL(&srv->ackq, c, ack_link);
+        c->in_ackq = 1;
+    }
+    lcd_sessions_idle_check(srv->sessions, s);
+}
+
+static void flushed_hook(void *arg)
+{
+    lcd_server *srv = arg;
+    lcd_conn *c;
+    while ((c = TAILQ_FIRST(&srv->ackq)) != NULL) {
+        TAILQ_REMOVE(&srv->ackq, c, ack_link);
+        c->in_ackq = 0;
+        lcd_conn_send_ack(c);
+    }
+}
+
+static void state_hook(int failing, void *arg)
+{
+    lcd_server *srv = arg;
+    srv->output_failing = failing;
+    lcd_conn *c;
+    /* Back-pressure: while the file cannot take records, stop reading, so
+     * clients keep theirs instead of us holding an unbounded pile. */
+    TAILQ_FOREACH(c, &srv->conns, link)
+        lcd_conn_pause(c, LCD_PAUSE_OUTPUT, failing);
+}
+
+int lcd_server_init(lcd_server *srv, struct event_base *base,
+                    const lcd_options *opt, char *err, size_t errlen)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->base = base;
+    srv->opt = opt;
+    TAILQ_INIT(&srv->conns);
+    TAILQ_INIT(&srv->ackq);
+    gettimeofday(&srv->started, NULL);
+
+    if (lcp_keyring_load(&srv->keys, opt->key_file, 1, err, errlen) != 0)
+        return -1;
+    srv->sessions = lcd_sessions_new((size_t)opt->max_sessions);
+    if (!srv->sessions) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, srv};
+    srv->out = lcd_output_open(base, opt->output, &hooks, err, errlen);
+    if (!srv->out)
+        return -1;
+    return 0;
+}
+
+/* Over --max-clients: say so in a frame our client understands instead of
+ * a challenge, and close. */
+static void refuse_full(lcd_server *srv, evutil_socket_t fd)
+{
+    uint8_t msg[LCP_FRAME_HDR + LCP_ERROR_HEAD + LCP_ERROR_TEXT_MAX];
+    int n = lcp_error_encode(0, LCP_ERR_TOO_MANY_CLIENTS,
+                             "too many clients: the collector is at --max-clients",
+                             msg + LCP_FRAME_HDR, sizeof msg - LCP_FRAME_HDR);
+    if (n > 0) {
+        lcp_frame_put_header(msg, (uint32_t)n);
+        ssize_t w = send(fd, msg, LCP_FRAME_HDR + (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)w; /* best effort: the socket is new and its buffer empty */
+    }
+    evutil_closesocket(fd);
+    if (srv->cnt.conn_refused_full++ % 1000 == 0)
+        lcd_log(LCD_WARN, "refusing connections: %zu clients connected (--max-clients %ld)",
+                srv->nconns, srv->opt->max_clients);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+    lcd_server *srv = arg;
+    (void)l;
+    if (srv->stopping) {
+        evutil_closesocket(fd);
+        return;
+    }
+    if (srv->nconns >= (size_t)srv->opt->max_clients) {
+        refuse_full(srv, fd);
+        return;
+    }
+    lcd_conn *c = lcd_conn_new(srv, fd, sa, (socklen_t)salen);
+    if (c && srv->output_failing)
+        lcd_conn_pause(c, LCD_PAUSE_OUTPUT, 1);
+}
+
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_server *srv = arg;
+    (void)fd;
+    (void)what;
+    if (!srv->stopping)
+        evconnlistener_enable(srv->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOMEM): pause instead of spinning. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    lcd_server *srv = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    lcd_log(LCD_ERR, "accept failed: %s; pausing new connections for %d ms",
+            evutil_socket_error_to_string(e), ACCEPT_RETRY_MS);
+    evconnlistener_disable(l);
+    struct timeval tv = {0, ACCEPT_RETRY_MS * 1000};
+    evtimer_add(srv->accept_retry, &tv);
+}
+
+int lcd_server_listen(lcd_server *srv, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%ld", srv->opt->port);
+    int rc = getaddrinfo(srv->opt->bind, port, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "--bind %s is not an IP address: %s", srv->opt->bind,
+                 gai_strerror(rc));
+        return -1;
+    }
+    srv->listener = evconnlistener_new_bind(
+        srv->base, accept_cb, srv,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 1024,
+        ai->ai_addr, (int)ai->ai_addrlen);
+    if (!srv->listener) {
+        snprintf(err, errlen, "cannot listen on %s port %s: %s", srv->opt->bind, port,
+                 strerror(errno));
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+    srv->accept_retry = evtimer_new(srv->base, accept_retry_cb, srv);
+
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    evutil_socket_t fd = evconnlistener_get_fd(srv->listener);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, sl, srv->host, sizeof srv->host, port,
+                    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        snprintf(err, errlen, "cannot read the bound address: %s", strerror(errno));
+        return -1;
+    }
+    srv->port = atoi(port);
+    return 0;
+}
+
+const char *lcd_server_rt(lcd_server *srv)
+{
+    struct timeval tv;
+    event_base_gettimeofday_cached(srv->base, &tv);
+    if (tv.tv_sec != srv->rt_tv.tv_sec || tv.tv_usec != srv->rt_tv.tv_usec) {
+        srv->rt_tv = tv;
+        lcp_format_time(srv->rt, tv.tv_sec, tv.tv_usec);
+    }
+    return srv->rt;
+}
+
+/* ---- stopping ---------------------------------------------------------- */
+
+static double ms_since(const struct timeval *t0)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_usec - t0->tv_usec) / 1e3;
+}
+
+static void finish_stop(lcd_server *srv)
+{
+    lcd_output_flush(srv->out);
+    if (lcd_output_pending(srv->out) > 0)
+        lcd_log(LCD_ERR, "exiting with %zu bytes that could not be written to %s",
+                lcd_output_pending(srv->out), srv->opt->output);
+    lcd_conn *c, *next;
+    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        lcd_conn_close(c, 1); /* the last ACKs go out, then the socket closes */
+    }
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_server *srv = arg;
+    (void)fd;
+    (void)what;
+    double elapsed = ms_since(&srv->drain_start);
+    if (srv->nconns == 0 && lcd_output_pending(srv->out) == 0) {
+        event_base_loopexit(srv->base, NULL);
+        return;
+    }
+    int quiet = srv->cnt.bytes_in == srv->drain_last_bytes &&
+                lcd_output_pending(srv->out) == 0;
+    srv->drain_last_bytes = srv->cnt.bytes_in;
+    if ((quiet || elapsed > DRAIN_MAX_MS) && srv->stopping == 1) {
+        srv->stopping = 2;
+        finish_stop(srv);
+    } else if (srv->stopping == 2 && elapsed > DRAIN_MAX_MS + 3000) {
+        event_base_loopexit(srv->base, NULL); /* peers that never read */
+        return;
+    }
+    struct timeval tv = {0, DRAIN_TICK_MS * 1000};
+    evtimer_add(srv->drain_timer, &tv);
+}
+
+void lcd_server_stop(lcd_server *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = 1;
+    lcd_log(LCD_INFO, "stopping: no new connections; writing what %zu peers already sent",
+            srv->nconns);
+    if (srv->listener)
+        evconnlistener_disable(srv->listener);
+    lcd_conn *c, *next;
+    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        if (!lcd_conn_is_open(c))
+            lcd_conn_free(c);
+    }
+    gettimeofday(&srv->drain_start, NULL);
+    srv->drain_last_bytes = srv->cnt.bytes_in;
+    srv->drain_timer = evtimer_new(srv->base, drain_cb, srv);
+    struct timeval tv = {0, DRAIN_TICK_MS * 1000};
+    evtimer_add(srv->drain_timer, &tv);
+}
+
+void lcd_server_reload(lcd_server *srv)
+{
+    lcd_output_reopen(srv->out);
+}
+
+char *lcd_server_status_json(lcd_server *srv)
+{
+    json_t *rej = json_object();
+    for (int i = 1; i < LCD_REJECT_REASONS; i++) {
+        const char *name = lcp_rec_status_name((lcp_rec_status)i);
+        if (strcmp(name, "unknown") != 0)
+            json_object_set_new(rej, name, json_integer((json_int_t)srv->cnt.records_rejected[i]));
+    }
+    json_t *o = json_pack(
+        "{s:i,s:I,s:f,s:{s:I,s:I,s:I},s:I,s:I,s:{s:I,s:o,s:I},s:I,s:I,s:I,s:b,s:I,s:I}",
+        "v", LCP_PROTO_VERSION, "pid", (json_int_t)getpid(), "uptime_s",
+        ms_since(&srv->started) / 1e3, "connections", "current", (json_int_t)srv->nconns,
+        "total", (json_int_t)srv->cnt.conn_total, "refused_full",
+        (json_int_t)srv->cnt.conn_refused_full, "handshakes_failed",
+        (json_int_t)srv->cnt.handshakes_failed, "protocol_errors",
+        (json_int_t)srv->cnt.protocol_errors, "records", "accepted",
+        (json_int_t)srv->cnt.records_accepted, "rejected", rej, "duplicate",
+        (json_int_t)srv->cnt.records_duplicate, "bytes_in", (json_int_t)srv->cnt.bytes_in,
+        "bytes_written", (json_int_t)lcd_output_bytes_written(srv->out), "write_errors",
+        (json_int_t)lcd_output_write_errors(srv->out), "output_failing",
+        srv->output_failing, "output_pending", (json_int_t)lcd_output_pending(srv->out),
+        "sessions", (json_int_t)lcd_sessions_count(srv->sessions));
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+void lcd_server_free(lcd_server *srv)
+{
+    lcd_conn *c;
+    while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+        lcd_conn_free(c);
+    if (srv->listener)
+        evconnlistener_free(srv->listener);
+    if (srv->accept_retry)
+        event_free(srv->accept_retry);
+    if (srv->drain_timer)
+        event_free(srv->drain_timer);
+    lcd_output_free(srv->out);
+    lcd_sessions_free(srv->sessions);
+    lcp_keyring_free(&srv->keys);
+}

@@ -1,0 +1,226 @@
+/*
+ * record.c - record validation, trusted-field splicing, JSON escaping.
+ *
+ * Validation uses jansson, the project's JSON oracle.  Flags: integers are
+ * decoded as reals so that a uint64 id that overflows jansson's json_int_t
+ * is still accepted (we only validate; the bytes pass through unchanged).
+ */
+#include "record.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+const char *lcp_rec_status_name(lcp_rec_status s)
+{
+    switch (s) {
+    case LCP_REC_OK: return "ok";
+    case LCP_REC_NOT_OBJECT: return "not a JSON object";
+    case LCP_REC_INVALID_JSON: return "invalid JSON";
+    case LCP_REC_INVALID_UTF8: return "invalid UTF-8";
+    case LCP_REC_TOO_DEEP: return "nested too deeply";
+    case LCP_REC_RESERVED: return "uses a reserved field name";
+    case LCP_REC_TOO_LARGE: return "too large";
+    }
+    return "unknown";
+}
+
+static int is_ws(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static lcp_rec_status jansson_status(const json_error_t *e)
+{
+    switch (json_error_code(e)) {
+    case json_error_invalid_utf8: return LCP_REC_INVALID_UTF8;
+    case json_error_stack_overflow: return LCP_REC_TOO_DEEP;
+    default: return LCP_REC_INVALID_JSON;
+    }
+}
+
+lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
+                                lcp_rec_info *info, char *detail,
+                                size_t detail_len)
+{
+    if (detail_len)
+        detail[0] = '\0';
+    memset(info, 0, sizeof *info);
+    if (len == 0 || buf[0] != '{') {
+        if (detail_len)
+            snprintf(detail, detail_len, "a record must be one JSON object starting with '{'");
+        return LCP_REC_NOT_OBJECT;
+    }
+
+    json_error_t err;
+    json_t *root = json_loadb((const char *)buf, len, JSON_DECODE_INT_AS_REAL, &err);
+    if (!root) {
+        if (detail_len)
+            snprintf(detail, detail_len, "%s at byte %d", err.text, err.position);
+        return jansson_status(&err);
+    }
+    lcp_rec_status st = LCP_REC_OK;
+    if (!json_is_object(root)) {
+        st = LCP_REC_NOT_OBJECT;
+        if (detail_len)
+            snprintf(detail, detail_len, "a record must be one JSON object");
+        goto out;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value) {
+        (void)value;
+        if (key[0] == '_') {
+            st = LCP_REC_RESERVED;
+            if (detail_len)
+                snprintf(detail, detail_len,
+                         "field name \"%.64s\" is reserved: names starting with '_' "
+                         "are added by the collector",
+                         key);
+            goto out;
+        }
+    }
+    info->empty = json_object_size(root) == 0;
+    size_t end = len;
+    while (end > 0 && is_ws(buf[end - 1]))
+        end--;
+    info->close = end - 1; /* jansson accepted it, so this is the '}' */
+    info->has_crlf = memchr(buf, '\n', end) != NULL || memchr(buf, '\r', end) != NULL;
+out:
+    json_decref(root);
+    return st;
+}
+
+size_t lcp_record_splice(uint8_t *dst, const uint8_t *rec,
+                         const lcp_rec_info *info, const char *trusted,
+                         size_t trusted_len)
+{
+    size_t n = info->close;
+    memcpy(dst, rec, n);
+    if (info->has_crlf) {
+        /* Raw CR/LF can only be insignificant whitespace in valid JSON
+         * (inside strings they must be escaped), so spaces are equivalent
+         * and keep one record on one line. */
+        for (size_t i = 0; i < n; i++)
+            if (dst[i] == '\n' || dst[i] == '\r')
+                dst[i] = ' ';
+    }
+    if (trusted_len) {
+        if (!info->empty)
+            dst[n++] = ',';
+        memcpy(dst + n, trusted, trusted_len);
+        n += trusted_len;
+    }
+    dst[n++] = '}';
+    dst[n++] = '\n';
+    return n;
+}
+
+/* Length of the valid UTF-8 sequence starting at s, or 0 (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const uint8_t *s, size_t avail)
+{
+    uint8_t c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (avail < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+size_t lcp_utf8_valid_prefix(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_seq(s + i, len - i);
+        if (n == 0)
+            break;
+        i += n;
+    }
+    return i;
+}
+
+size_t lcp_json_escape(char *dst, const char *src, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *s = (const uint8_t *)src;
+    char *d = dst;
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *d++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t n = utf8_seq(s + i, len - i);
+            if (n) {
+                memcpy(d, s + i, n);
+                d += n;
+                i += n;
+            } else {
+                memcpy(d, "\xef\xbf\xbd", 3); /* U+FFFD */
+                d += 3;
+                i++;
+            }
+            continue;
+        }
+        *d++ = '\\';
+        switch (c) {
+        case '"': *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '\n': *d++ = 'n'; break;
+        case '\r': *d++ = 'r'; break;
+        case '\t': *d++ = 't'; break;
+        case '\b': *d++ = 'b'; break;
+        case '\f': *d++ = 'f'; break;
+        default:
+            *d++ = 'u';
+            *d++ = '0';
+            *d++ = '0';
+            *d++ = hex[c >> 4];
+            *d++ = hex[c & 15];
+        }
+        i++;
+    }
+    return (size_t)(d - dst);
+}
+
+void lcp_format_time(char out[LCP_TIME_LEN + 1], long long sec, long usec)
+{
+    struct tm tm;
+    time_t t = (time_t)sec;
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof tm); /* year out of range: no real clock says so */
+    /* Unsigned and reduced to each field's range, so that every directive
+     * has its fixed width and gcc can see the line fits (-Wformat-truncation). */
+    snprintf(out, LCP_TIME_LEN + 1, "%04u-%02u-%02uT%02u:%02u:%02u.%06luZ",
+             ((unsigned)tm.tm_year + 1900u) % 10000u, (unsigned)tm.tm_mon % 12u + 1u,
+             (unsigned)tm.tm_mday % 32u, (unsigned)tm.tm_hour % 24u,
+             (unsigned)tm.tm_min % 60u, (unsigned)tm.tm_sec % 61u,
+             (unsigned long)usec % 1000000ul);
+}

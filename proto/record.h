@@ -1,0 +1,74 @@
+/*
+ * record.h - what a record is, and how the daemon turns one into a line.
+ *
+ * A record is one JSON object, sent as the whole payload of one frame.  The
+ * daemon never re-encodes it: it validates the bytes (lcp_record_check),
+ * then copies them to the output with the trusted fields spliced in before
+ * the closing brace (lcp_record_splice).  Top-level names beginning with '_'
+ * belong to the collector (like journald's trusted fields); a record that
+ * uses one is rejected, never silently rewritten.
+ *
+ * lcp_record_check is the single gate every record passes.  Keep its
+ * interface narrow: its inside is meant to be replaced by a faster scanner
+ * that must accept exactly what this version accepts.
+ */
+#ifndef LCP_RECORD_H
+#define LCP_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reasons a record is refused.  The numbers travel in ERROR frames. */
+typedef enum {
+    LCP_REC_OK = 0,
+    LCP_REC_NOT_OBJECT = 1,   /* valid JSON, or not, but not one object */
+    LCP_REC_INVALID_JSON = 2, /* syntax error, trailing bytes, \u0000, ... */
+    LCP_REC_INVALID_UTF8 = 3,
+    LCP_REC_TOO_DEEP = 4,     /* nesting deeper than the parser allows */
+    LCP_REC_RESERVED = 5,     /* a top-level name starting with '_' */
+    LCP_REC_TOO_LARGE = 6,    /* frame longer than the daemon's --max-record */
+} lcp_rec_status;
+
+const char *lcp_rec_status_name(lcp_rec_status s);
+
+typedef struct {
+    size_t close;  /* offset of the object's closing '}' */
+    int empty;     /* the object has no members */
+    int has_crlf;  /* raw CR or LF whitespace: must become spaces on output */
+} lcp_rec_info;
+
+/* Validate buf[0..len).  On refusal, writes a short reason for the sender
+ * (which name, which byte) into detail when detail_len > 0. */
+lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
+                                lcp_rec_info *info, char *detail,
+                                size_t detail_len);
+
+/* Bytes lcp_record_splice writes at most. */
+static inline size_t lcp_record_splice_size(const lcp_rec_info *info,
+                                            size_t trusted_len)
+{
+    return info->close + 1 + trusted_len + 2;
+}
+
+/* Copy a checked record into dst with the trusted fields (a run of
+ * "name":value pairs joined by commas, no leading comma) added before the
+ * closing brace, and a newline after it.  Returns the bytes written. */
+size_t lcp_record_splice(uint8_t *dst, const uint8_t *rec,
+                         const lcp_rec_info *info, const char *trusted,
+                         size_t trusted_len);
+
+/* JSON string escaping for text we write ourselves.  Writes the escaped
+ * form of src (no quotes) to dst, which must hold LCP_JSON_ESC_MAX(len)
+ * bytes; invalid UTF-8 becomes U+FFFD.  Returns bytes written. */
+#define LCP_JSON_ESC_MAX(n) ((n) * 6)
+size_t lcp_json_escape(char *dst, const char *src, size_t len);
+
+/* Length of the longest valid UTF-8 prefix (0 <= result <= len). */
+size_t lcp_utf8_valid_prefix(const uint8_t *s, size_t len);
+
+/* RFC 3339 UTC with microseconds, "2026-11-27T13:37:24.123456Z" (27 bytes
+ * plus NUL). */
+#define LCP_TIME_LEN 27
+void lcp_format_time(char out[LCP_TIME_LEN + 1], long long sec, long usec);
+
+#endif
