@@ -61,36 +61,46 @@ DRIVERS := $(patsubst tests/drivers/%.c,$(BUILD)/tests/drivers/%,$(DRIVER_SRC))
 all: $(DAEMON) $(CLI) $(STATIC) $(SHARED)
 tests: all $(UNITS) $(DRIVERS)
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(DAEMON): $(DAEMON_OBJ) $(PROTO_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(AR) rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,liblogcollect.so.$(SOVERSION) -o $@ $^ $(LIB_LIBS)
-	ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
-	ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,liblogcollect.so.$(SOVERSION) -o $@ $^ $(LIB_LIBS)
+	$(Q)ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
+	$(Q)ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
 
 $(CLI): $(CLI_OBJ) $(STATIC)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIB_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIB_LIBS)
 
 # Unit tests link the daemon's modules (all but main.c) and the library,
 # which holds proto/.
 DAEMON_CORE_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/unit/%: tests/unit/%.c $(DAEMON_CORE_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(DAEMON_CORE_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
 
 # ---- dependencies -------------------------------------------------------
 DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
@@ -118,4 +128,4 @@ run: deps
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

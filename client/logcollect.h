@@ -80,6 +80,13 @@ LC_API int lc_log(lc_client *c, lc_level level, const char *fmt, ...) LC_PRINTF(
  *   lc_log_kv(c, LC_INFO, "request", "path", "/x", "status", "200", NULL); */
 LC_API int lc_log_kv(lc_client *c, lc_level level, const char *msg, ...) LC_SENTINEL;
 
+/* The same with the fields in arrays: names[i] = values[i] for i < n.
+ * For callers that build the list at run time (and for bindings to other
+ * languages, which cannot call variadic functions). */
+LC_API int lc_log_fields(lc_client *c, lc_level level, const char *msg,
+                         const char *const *names, const char *const *values,
+                         size_t n);
+
 /* A whole record given as JSON text; it must be one JSON object. */
 LC_API int lc_send_json(lc_client *c, const char *json_object);
 
@@ -94,7 +101,9 @@ LC_API int lc_flush(lc_client *c, int timeout_ms);
  * limit. */
 LC_API int lc_set_send_timeout(lc_client *c, int timeout_ms);
 
-/* Close the connection and free the client.  Does not flush. */
+/* Close the connection and free the client.  Does not wait for
+ * acknowledgements (call lc_flush first for that), but gives the collector
+ * up to 2 s to receive what was already sent. */
 LC_API void lc_close(lc_client *c);
 
 /* Text for an error code. */

@@ -205,6 +205,14 @@ void lcd_conn_send_ack(lcd_conn *c)
     c->ack_wanted = 0;
 }
 
+void lcd_conn_notify_shutdown(lcd_conn *c)
+{
+    if (c->state == ST_OPEN && c->sess && !c->sess->anonymous)
+        send_error(c, 0, LCP_ERR_SHUTDOWN,
+                   "the collector is stopping: send nothing more on this connection; "
+                   "what was sent is being written and acknowledged");
+}
+
 /* A protocol violation after the handshake: say why, then close. */
 static void protocol_error(lcd_conn *c, const char *why)
 {
@@ -409,6 +417,7 @@ static void handle_frame(lcd_conn *c, const uint8_t *p, size_t len)
         if (r == LCP_HS_DONE) {
             c->state = ST_OPEN;
             evtimer_del(c->timer);
+            lcd_server_rt_refresh(c->srv);
             lcd_log(LCD_DEBUG, "%s authenticated", c->peer);
         } else if (r == LCP_HS_FAIL) {
             c->srv->cnt.handshakes_failed++;
@@ -463,6 +472,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
     lcd_server *srv = c->srv;
     struct evbuffer *in = bufferevent_get_input(bev);
     int batch = 0;
+    if (c->state == ST_OPEN)
+        lcd_server_rt_refresh(srv);
 
     while (c->state != ST_CLOSING) {
         size_t avail = evbuffer_get_length(in);

@@ -51,6 +51,10 @@ void lcd_conn_send_ack(lcd_conn *c);
 /* Turn reading off or on for a reason (LCD_PAUSE_*). */
 void lcd_conn_pause(lcd_conn *c, unsigned reason, int on);
 
+/* The daemon is stopping: tell a client that reads (it said HELLO) to
+ * stop sending; what it already sent is still read and written. */
+void lcd_conn_notify_shutdown(lcd_conn *c);
+
 /* Authenticated and past the handshake? */
 int lcd_conn_is_open(const lcd_conn *c);
 

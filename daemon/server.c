@@ -186,14 +186,20 @@ int lcd_server_listen(lcd_server *srv, char *err, size_t errlen)
     return 0;
 }
 
-const char *lcd_server_rt(lcd_server *srv)
+void lcd_server_rt_refresh(lcd_server *srv)
 {
+    /* The wall clock, read once per batch of reads.  (libevent's cached
+     * time follows a coarse clock and runs a millisecond behind.) */
     struct timeval tv;
-    event_base_gettimeofday_cached(srv->base, &tv);
+    gettimeofday(&tv, NULL);
     if (tv.tv_sec != srv->rt_tv.tv_sec || tv.tv_usec != srv->rt_tv.tv_usec) {
         srv->rt_tv = tv;
         lcp_format_time(srv->rt, tv.tv_sec, tv.tv_usec);
     }
+}
+
+const char *lcd_server_rt(lcd_server *srv)
+{
     return srv->rt;
 }
 
@@ -257,6 +263,8 @@ void lcd_server_stop(lcd_server *srv)
         next = TAILQ_NEXT(c, link);
         if (!lcd_conn_is_open(c))
             lcd_conn_free(c);
+        else
+            lcd_conn_notify_shutdown(c);
     }
     gettimeofday(&srv->drain_start, NULL);
     srv->drain_last_bytes = srv->cnt.bytes_in;

@@ -74,7 +74,8 @@ void lcd_server_stop(lcd_server *srv);
 /* SIGHUP: reopen the output file. */
 void lcd_server_reload(lcd_server *srv);
 
-/* The receive time of this loop turn, RFC 3339. */
+/* Receive time: refreshed when a read batch starts, read per record. */
+void lcd_server_rt_refresh(lcd_server *srv);
 const char *lcd_server_rt(lcd_server *srv);
 
 /* Counters as a JSON object (caller frees). */

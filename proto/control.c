@@ -38,8 +38,12 @@ void lcp_sid_format(char out[LCP_SID_HEX + 1], const uint8_t raw[16])
 
 static int dump_with_type(json_t *obj, uint8_t type, uint8_t *out, size_t cap)
 {
-    if (!obj || cap < 1)
+    if (!obj)
         return -1;
+    if (cap < 1) {
+        json_decref(obj);
+        return -1;
+    }
     out[0] = type;
     size_t n = json_dumpb(obj, (char *)out + 1, cap - 1, JSON_COMPACT);
     json_decref(obj);
@@ -167,6 +171,11 @@ int lcp_welcome_decode(const uint8_t *msg, size_t len, lcp_welcome *w,
         get_uint(o, "written", &w->written, 0, 1, "WELCOME", err, errlen) ||
         get_uint(o, "max_record", &maxrec, 0, 0, "WELCOME", err, errlen))
         goto out;
+    if (!lcp_sid_valid(w->sid)) {
+        snprintf(err, errlen, "WELCOME \"sid\" must be %d lower-case hex digits",
+                 LCP_SID_HEX);
+        goto out;
+    }
     w->max_record = maxrec > UINT32_MAX ? UINT32_MAX : (uint32_t)maxrec;
     rc = 0;
 out:

@@ -171,41 +171,48 @@ char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+        errno = e;
         return NULL;
     }
     char *buf = malloc(max + 1);
     if (!buf) {
         close(fd);
         snprintf(err, errlen, "out of memory reading %s", path);
+        errno = ENOMEM;
         return NULL;
     }
     size_t have = 0;
+    int e = 0;
     for (;;) {
         ssize_t r = read(fd, buf + have, max + 1 - have);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            goto fail;
+            e = errno;
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
+            break;
         }
         if (r == 0)
             break;
         have += (size_t)r;
         if (have > max) {
+            e = EFBIG;
             snprintf(err, errlen, "%s is larger than %zu bytes", path, max);
-            goto fail;
+            break;
         }
     }
     close(fd);
+    if (e) {
+        OPENSSL_cleanse(buf, max + 1);
+        free(buf);
+        errno = e;
+        return NULL;
+    }
     buf[have] = '\0';
     *len = have;
     return buf;
-fail:
-    close(fd);
-    OPENSSL_cleanse(buf, max + 1);
-    free(buf);
-    return NULL;
 }
 
 static int check_mode(const char *path, char *err, size_t errlen)

@@ -49,7 +49,9 @@ void lcp_keyring_free(lcp_keyring *ring);
  * Returns 0, or -1 with err set. */
 int lcp_keyfile_generate(const char *path, char *err, size_t errlen);
 
-/* Read a small file (at most max bytes) into a new NUL-terminated buffer. */
+/* Read a small file (at most max bytes) into a new NUL-terminated buffer.
+ * On failure returns NULL with err set and errno saying why (EFBIG: larger
+ * than max). */
 char *lcp_read_small_file(const char *path, size_t max, size_t *len,
                           char *err, size_t errlen);
 

@@ -278,3 +278,58 @@ def main(fn):
         cleanup()
     print("ok")
     sys.exit(0)
+
+
+# ---- control messages -------------------------------------------------------
+
+HELLO, WELCOME, ACK, ERROR, STATUS_REQ, STATUS = 1, 2, 3, 4, 5, 6
+
+
+def authed(d):
+    """A connection that passed the modern handshake."""
+    s = connect(d)
+    check(modern_client_handshake(s, d.key), "handshake failed")
+    return s
+
+
+def hello(sock, sid=None, seq=1, app="lctest", pid=None, host="testhost"):
+    sid = sid or os.urandom(16).hex()
+    body = json.dumps({"v": 1, "sid": sid, "seq": seq, "app": app,
+                       "pid": os.getpid() if pid is None else pid, "host": host})
+    send_frame(sock, bytes([HELLO]) + body.encode())
+    msg = recv_frame(sock)
+    check(msg[0] == WELCOME, "expected WELCOME, got type %d: %r" % (msg[0], msg[:80]))
+    w = json.loads(msg[1:])
+    check(w["sid"] == sid, "WELCOME for another session")
+    return w
+
+
+def parse_control(msg):
+    """(type, fields) for ACK / ERROR / other."""
+    t = msg[0]
+    if t == ACK:
+        check(len(msg) == 9, "ACK is %d bytes" % len(msg))
+        return t, {"seq": struct.unpack("!Q", msg[1:9])[0]}
+    if t == ERROR:
+        seq, code = struct.unpack("!QH", msg[1:11])
+        return t, {"seq": seq, "code": code, "text": msg[11:].decode()}
+    return t, {"raw": msg[1:]}
+
+
+def read_until_ack(sock, seq, timeout=10):
+    """Read control messages until an ACK >= seq; returns the ERRORs seen."""
+    errors = []
+    sock.settimeout(timeout)
+    while True:
+        t, f = parse_control(recv_frame(sock))
+        if t == ERROR:
+            errors.append(f)
+        elif t == ACK and f["seq"] >= seq:
+            return errors
+
+
+def rss_kb(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0

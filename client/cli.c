@@ -1,0 +1,242 @@
+/*
+ * cli.c - the logcollect command: send one record, make a key.
+ *
+ * Exit status: 0 done, 1 failed (one line on stderr says why), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyfile.h"
+#include "logcollect.h"
+
+#define DEFAULT_APP "logcollect-cli"
+#define DEFAULT_TIMEOUT_MS 10000
+
+static const char usage_main[] =
+    "usage: logcollect send [OPTIONS] MESSAGE [KEY=VALUE ...]\n"
+    "       logcollect keygen PATH\n"
+    "       logcollect --help | --version\n"
+    "\n"
+    "Commands:\n"
+    "  send      send one record to logcollectord and wait until it is written\n"
+    "  keygen    create a new key file (mode 0600) for logcollectord and its clients\n"
+    "\n"
+    "Run 'logcollect send --help' for the options of send.\n"
+    "\n"
+    "Environment:\n"
+    "  LOGCOLLECT_PORT_FILE  port file (default /run/logcollectord/port)\n"
+    "  LOGCOLLECT_KEY_FILE   key file (default /etc/logcollectord/key)\n"
+    "  LOGCOLLECT_APP        application name (default " DEFAULT_APP ")\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+static const char usage_send[] =
+    "usage: logcollect send [OPTIONS] MESSAGE [KEY=VALUE ...]\n"
+    "\n"
+    "Send one record {\"ts\":...,\"level\":...,\"msg\":MESSAGE,KEY:VALUE,...} to\n"
+    "logcollectord and wait until it is written to the collector's output.\n"
+    "Values are strings.  Put '--' before a MESSAGE that starts with '-'.\n"
+    "\n"
+    "Options:\n"
+    "  -l, --level LEVEL    debug, info (default), notice, warning, error,\n"
+    "                       critical, alert, emergency, or 0-7\n"
+    "  -a, --app NAME       application name (default $LOGCOLLECT_APP, else\n"
+    "                       " DEFAULT_APP ")\n"
+    "  -p, --port-file P    port file (default $LOGCOLLECT_PORT_FILE, else\n"
+    "                       /run/logcollectord/port)\n"
+    "  -k, --key-file K     key file (default $LOGCOLLECT_KEY_FILE, else\n"
+    "                       /etc/logcollectord/key)\n"
+    "  -t, --timeout MS     how long to wait for the collector's acknowledgement\n"
+    "                       (default 10000)\n"
+    "  -h, --help           show this help\n";
+
+static const char usage_keygen[] =
+    "usage: logcollect keygen PATH\n"
+    "\n"
+    "Create PATH (mode 0600) holding a new random key.  Refuses to overwrite an\n"
+    "existing file.  Give the same file to logcollectord (--key-file) and to its\n"
+    "clients (LOGCOLLECT_KEY_FILE).\n";
+
+static int usage_error(const char *help_cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *help_cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("logcollect: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'logcollect %s--help')\n", help_cmd);
+    return 2;
+}
+
+static int parse_level(const char *s)
+{
+    if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
+        return s[0] - '0';
+    return lc_level_from_name(s);
+}
+
+static int parse_ms(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > INT_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"level", required_argument, NULL, 'l'},
+        {"app", required_argument, NULL, 'a'},
+        {"port-file", required_argument, NULL, 'p'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int level = LC_INFO;
+    const char *app = NULL, *port_file = NULL, *key_file = NULL;
+    int timeout_ms = DEFAULT_TIMEOUT_MS;
+
+    opterr = 0;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":l:a:p:k:t:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'l':
+            level = parse_level(optarg);
+            if (level < 0)
+                return usage_error("send ", "unknown level '%s'", optarg);
+            break;
+        case 'a':
+            app = optarg;
+            break;
+        case 'p':
+            port_file = optarg;
+            break;
+        case 'k':
+            key_file = optarg;
+            break;
+        case 't':
+            if (parse_ms(optarg, &timeout_ms) != 0)
+                return usage_error("send ",
+                                   "--timeout wants milliseconds (0 or more), not '%s'",
+                                   optarg);
+            break;
+        case 'h':
+            fputs(usage_send, stdout);
+            return 0;
+        case ':':
+            return usage_error("send ", "option %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("send ", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("send ", "send needs a MESSAGE");
+
+    const char *msg = argv[optind++];
+    int n = argc - optind;
+    const char **names = calloc((size_t)n + 1, sizeof *names);
+    const char **values = calloc((size_t)n + 1, sizeof *values);
+    char **copies = calloc((size_t)n + 1, sizeof *copies);
+    if (!names || !values || !copies) {
+        fputs("logcollect: out of memory\n", stderr);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *arg = argv[optind + i];
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg) {
+            rc = usage_error("send ", "'%s' is not KEY=VALUE", arg);
+            goto out;
+        }
+        copies[i] = strndup(arg, (size_t)(eq - arg));
+        if (!copies[i]) {
+            fputs("logcollect: out of memory\n", stderr);
+            rc = 1;
+            goto out;
+        }
+        names[i] = copies[i];
+        values[i] = eq + 1;
+    }
+
+    if (!app) {
+        const char *env = getenv("LOGCOLLECT_APP");
+        app = env && *env ? env : DEFAULT_APP;
+    }
+
+    int err;
+    lc_client *c = lc_open(port_file, key_file, app, &err);
+    if (!c) {
+        fprintf(stderr, "logcollect: %s\n", lc_last_error());
+        rc = err == LC_EINVAL ? 2 : 1;
+        goto out;
+    }
+    lc_set_send_timeout(c, timeout_ms);
+    err = lc_log_fields(c, (lc_level)level, msg, names, values, (size_t)n);
+    if (err == LC_OK)
+        err = lc_flush(c, timeout_ms);
+    if (err != LC_OK) {
+        fprintf(stderr, "logcollect: %s\n", lc_last_error());
+        rc = err == LC_EINVAL ? 2 : 1;
+    }
+    lc_close(c);
+out:
+    for (int i = 0; i < n; i++)
+        free(copies[i]);
+    free(copies);
+    free(names);
+    free(values);
+    return rc;
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_keygen, stdout);
+        return 0;
+    }
+    if (argc != 2)
+        return usage_error("keygen ", "keygen needs exactly one PATH");
+    if (argv[1][0] == '-' && argv[1][1] != '\0')
+        return usage_error("keygen ", "unknown option '%s'", argv[1]);
+    char err[512];
+    if (lcp_keyfile_generate(argv[1], err, sizeof err) != 0) {
+        fprintf(stderr, "logcollect: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("", "no command given");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("logcollect %s\n", LC_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "send") == 0)
+        return cmd_send(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return cmd_keygen(argc - 1, argv + 1);
+    return usage_error("", "unknown command '%s'", cmd);
+}

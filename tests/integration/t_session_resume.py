@@ -1,0 +1,40 @@
+"""Sessions: a client that reconnects with the same session id learns in
+WELCOME what is already written and the daemon skips re-sent records, so
+nothing is written twice while the daemon runs.  A new connection taking a
+session over closes the old one."""
+from lctest import Daemon, authed, check, hello, main, read_until_ack, send_frame
+
+
+def scenario():
+    d = Daemon()
+    sid = "0123456789abcdef0123456789abcdef"
+    a = authed(d)
+    check(hello(a, sid=sid, seq=1)["written"] == 0, "fresh session not empty")
+    for i in range(1, 11):
+        send_frame(a, b'{"n":%d}' % i)
+    read_until_ack(a, 10)
+    a.close()
+
+    b = authed(d)
+    w = hello(b, sid=sid, seq=6)
+    check(w["written"] == 10, "WELCOME written=%r, expected 10" % w["written"])
+    for i in range(6, 16):                 # 6..10 again, then 11..15
+        send_frame(b, b'{"n":%d}' % i)
+    read_until_ack(b, 15)
+
+    # take-over: c claims the session while b is still connected
+    c = authed(d)
+    check(hello(c, sid=sid, seq=16)["written"] == 15, "take-over WELCOME wrong")
+    b.settimeout(5)
+    check(b.recv(1) == b"", "old connection not closed on take-over")
+    send_frame(c, b'{"n":16}')
+    read_until_ack(c, 16)
+    c.close()
+    d.stop()
+    lines = d.lines()
+    check([l["n"] for l in lines] == list(range(1, 17)), "got %r" % [l["n"] for l in lines])
+    check([l["_seq"] for l in lines] == list(range(1, 17)), "seqs wrong")
+    check(all(l["_sid"] == sid for l in lines), "sid not kept")
+
+
+main(scenario)
