@@ -17,7 +17,7 @@ SOVERSION := 1
 LIBVER    := 1.0.0
 VERSION   := 0.1.0
 
-PKGS := libevent jansson libcrypto
+PKGS := libevent jansson libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIB_LIBS   := $(shell pkg-config --libs jansson libcrypto 2>/dev/null) -lpthread
@@ -39,8 +39,8 @@ endif
 
 PROTO_SRC  := $(wildcard proto/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
-LIB_SRC    := $(filter-out client/cli.c,$(wildcard client/*.c))
-CLI_SRC    := client/cli.c
+LIB_SRC    := $(filter-out client/cli%.c,$(wildcard client/*.c))
+CLI_SRC    := $(wildcard client/cli*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
 
@@ -104,7 +104,7 @@ $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 
 # ---- dependencies -------------------------------------------------------
 DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
-            libssl-dev check python3 procps
+            libssl-dev libsystemd-dev check python3 procps systemd
 
 deps:
 	@sh tests/tools/install-deps.sh $(DEB_PKGS)
@@ -117,13 +117,52 @@ check: deps
 
 # ---- run: a development daemon under ./var/ ------------------------------
 run: deps
-	$(MAKE) all
+	@$(MAKE) --no-print-directory -s all
 	@mkdir -p var
 	@test -f var/key || $(DAEMON) --gen-key var/key
 	@echo "logcollectord: in another terminal run:" \
 	  "LOGCOLLECT_PORT_FILE=var/port LOGCOLLECT_KEY_FILE=var/key $(CLI) send hello user=alice" \
 	  "&& tail -f var/collected.jsonl"
-	exec $(DAEMON) --port-file var/port --key-file var/key --output var/collected.jsonl
+	@exec $(DAEMON) --port-file var/port --key-file var/key --output var/collected.jsonl
+
+# ---- install ------------------------------------------------------------
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?= /etc
+DOCDIR     ?= $(PREFIX)/share/doc/logcollect
+
+$(BUILD)/logcollect.pc: client/logcollect.pc.in Makefile
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(BUILD)/logcollectord.service: systemd/logcollectord.service.in Makefile
+	@sed -e 's|@BINDIR@|$(SBINDIR)|g' $< > $@
+
+install: all $(BUILD)/logcollect.pc $(BUILD)/logcollectord.service
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/logcollectord
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/logcollect
+	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/liblogcollect.a
+	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/liblogcollect.so.$(LIBVER)
+	ln -sf liblogcollect.so.$(LIBVER) $(DESTDIR)$(LIBDIR)/liblogcollect.so.$(SOVERSION)
+	ln -sf liblogcollect.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblogcollect.so
+	install -m 0644 client/logcollect.h $(DESTDIR)$(INCLUDEDIR)/logcollect.h
+	install -m 0644 $(BUILD)/logcollect.pc $(DESTDIR)$(LIBDIR)/pkgconfig/logcollect.pc
+	for m in docs/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
+	for m in docs/*.3; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man3/ || true; done
+	for m in docs/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -m 0644 $(BUILD)/logcollectord.service $(DESTDIR)$(UNITDIR)/logcollectord.service
+	install -m 0644 systemd/logcollect.sysusers $(DESTDIR)$(SYSUSERSDIR)/logcollect.conf
+	install -m 0644 systemd/logrotate.conf $(DESTDIR)$(SYSCONFDIR)/logrotate.d/logcollectord
+	install -m 0644 systemd/logcollectord.conf.example docs/protocol.md $(DESTDIR)$(DOCDIR)/
+	for f in client/examples/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/examples/ || true; done
 
 clean:
 	rm -rf build

@@ -16,33 +16,57 @@
 
 #include "keyfile.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "publish.h"
 #include "server.h"
 
+/* What the signal handlers act on. */
+typedef struct {
+    lcd_server srv;
+    lcd_notify notify;
+} daemon_state;
+
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
+    daemon_state *d = arg;
     (void)what;
     lcd_log(LCD_INFO, "received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    lcd_server_stop(arg);
+    lcd_notify_stopping(&d->notify);
+    lcd_server_stop(&d->srv);
 }
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
+    daemon_state *d = arg;
     (void)sig;
     (void)what;
     lcd_log(LCD_INFO, "received SIGHUP: reopening the output file");
-    lcd_server_reload(arg);
+    lcd_notify_reloading(&d->notify);
+    lcd_server_reload(&d->srv);
+    lcd_notify_reloaded(&d->notify);
+}
+
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+    daemon_state *d = arg;
+    (void)sig;
+    (void)what;
+    lcd_server_log_status(&d->srv);
 }
 
 static int run(const lcd_options *opt)
 {
     char err[1024];
     lcd_portfile pf;
-    lcd_server srv;
+    static daemon_state d; /* large; and the handlers point into it */
+    lcd_server *srv = &d.srv;
     struct event_base *base = NULL;
-    struct event *sigs[3] = {NULL, NULL, NULL};
+    struct event *sigs[4] = {NULL, NULL, NULL, NULL};
+    static const int signums[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+    event_callback_fn handlers[4] = {on_stop, on_stop, on_hup, on_usr1};
     int status = 1;
+    memset(&d, 0, sizeof d);
 
     if (lcd_portfile_lock(&pf, opt->port_file, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
@@ -55,36 +79,38 @@ static int run(const lcd_options *opt)
         lcd_portfile_release(&pf);
         return 1;
     }
-    if (lcd_server_init(&srv, base, opt, err, sizeof err) != 0 ||
-        lcd_server_listen(&srv, err, sizeof err) != 0) {
+    if (lcd_server_init(srv, base, opt, err, sizeof err) != 0 ||
+        lcd_server_listen(srv, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
         goto out;
     }
-    sigs[0] = evsignal_new(base, SIGTERM, on_stop, &srv);
-    sigs[1] = evsignal_new(base, SIGINT, on_stop, &srv);
-    sigs[2] = evsignal_new(base, SIGHUP, on_hup, &srv);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++) {
+        sigs[i] = evsignal_new(base, signums[i], handlers[i], &d);
         if (!sigs[i] || evsignal_add(sigs[i], NULL) != 0) {
             lcd_log(LCD_ERR, "cannot install signal handlers");
             goto out;
         }
-    if (lcd_portfile_publish(&pf, srv.host, srv.port, err, sizeof err) != 0) {
+    }
+    if (lcd_portfile_publish(&pf, srv->host, srv->port, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
         goto out;
     }
-    lcd_log(LCD_INFO, "listening on %s port %d; port file %s; writing %s", srv.host,
-            srv.port, opt->port_file, opt->output);
+    lcd_log(LCD_INFO, "listening on %s port %d; port file %s; writing %s", srv->host,
+            srv->port, opt->port_file, opt->output);
+    if (lcd_notify_ready(&d.notify, srv) != 0)
+        goto out;
     if (event_base_dispatch(base) < 0) {
         lcd_log(LCD_ERR, "event loop failed");
         goto out;
     }
-    status = lcd_output_pending(srv.out) == 0 ? 0 : 1;
+    status = lcd_output_pending(srv->out) == 0 ? 0 : 1;
     lcd_log(LCD_INFO, "stopped");
 out:
-    for (int i = 0; i < 3; i++)
+    lcd_notify_free(&d.notify);
+    for (int i = 0; i < 4; i++)
         if (sigs[i])
             event_free(sigs[i]);
-    lcd_server_free(&srv);
+    lcd_server_free(srv);
     event_base_free(base);
     lcd_portfile_release(&pf);
     return status;

@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <ctype.h>
 
 typedef enum { OPT_STR, OPT_NUM, OPT_SIZE, OPT_MS, OPT_FLAG } opt_kind;
 
@@ -18,24 +20,28 @@ typedef struct {
     size_t offset;
     long min, max;
     const char *arg, *help;
+    int cli_only; /* not a config file setting */
 } opt_def;
 
 #define OFF(f) offsetof(lcd_options, f)
 
 static const opt_def defs[] = {
-    {"bind", OPT_STR, OFF(bind), 0, 0, "ADDR", "address to listen on (default 127.0.0.1; IPv6 too)"},
-    {"port", OPT_NUM, OFF(port), 0, 65535, "N", "TCP port (default 0: the kernel picks one)"},
-    {"port-file", OPT_STR, OFF(port_file), 0, 0, "PATH", "where to publish the port (default /run/logcollectord/port)"},
-    {"key-file", OPT_STR, OFF(key_file), 0, 0, "PATH", "shared key file (default /etc/logcollectord/key)"},
-    {"output", OPT_STR, OFF(output), 0, 0, "PATH", "output file, JSON Lines (default /var/log/logcollectord/collected.jsonl)"},
-    {"max-record", OPT_SIZE, OFF(max_record), 64, 64L << 20, "BYTES", "largest record accepted, suffix K or M allowed (default 1M)"},
-    {"max-clients", OPT_NUM, OFF(max_clients), 1, 1000000, "N", "most connections at once (default 1024)"},
-    {"max-sessions", OPT_NUM, OFF(max_sessions), 16, 10000000, "N", "sessions remembered for de-duplicating resends (default 16384)"},
-    {"handshake-timeout", OPT_MS, OFF(handshake_timeout_ms), 1, 3600000, "SECONDS", "time a peer has to authenticate (default 5)"},
-    {"allow-legacy-md5", OPT_FLAG, OFF(allow_legacy_md5), 0, 0, NULL, "accept Python <= 3.11's HMAC-MD5 handshake (weaker)"},
-    {"gen-key", OPT_STR, OFF(gen_key), 0, 0, "PATH", "write a new random key file (mode 0600) and exit"},
-    {"help", OPT_FLAG, OFF(help), 0, 0, NULL, "show this help and exit"},
-    {"version", OPT_FLAG, OFF(version), 0, 0, NULL, "show the version and exit"},
+    {"bind", OPT_STR, OFF(bind), 0, 0, "ADDR", "address to listen on (default 127.0.0.1; IPv6 too)", 0},
+    {"port", OPT_NUM, OFF(port), 0, 65535, "N", "TCP port (default 0: the kernel picks one)", 0},
+    {"port-file", OPT_STR, OFF(port_file), 0, 0, "PATH", "where to publish the port (default /run/logcollectord/port)", 0},
+    {"key-file", OPT_STR, OFF(key_file), 0, 0, "PATH", "shared key file (default /etc/logcollectord/key)", 0},
+    {"output", OPT_STR, OFF(output), 0, 0, "PATH", "output file, JSON Lines (default /var/log/logcollectord/collected.jsonl)", 0},
+    {"max-record", OPT_SIZE, OFF(max_record), 64, 64L << 20, "BYTES", "largest record accepted, suffix K or M allowed (default 1M)", 0},
+    {"max-clients", OPT_NUM, OFF(max_clients), 1, 1000000, "N", "most connections at once (default 1024)", 0},
+    {"max-sessions", OPT_NUM, OFF(max_sessions), 16, 10000000, "N", "sessions remembered for de-duplicating resends (default 16384)", 0},
+    {"handshake-timeout", OPT_MS, OFF(handshake_timeout_ms), 1, 3600000, "SECONDS", "time a peer has to authenticate (default 5)", 0},
+    {"allow-legacy-md5", OPT_FLAG, OFF(allow_legacy_md5), 0, 0, NULL, "accept Python <= 3.11's HMAC-MD5 handshake (weaker)", 0},
+    {"rotate-size", OPT_SIZE, OFF(rotate_size), 0, LONG_MAX, "BYTES", "rotate the output when it reaches this size, K/M/G allowed (default 0: never; or use SIGHUP and logrotate)", 0},
+    {"rotate-keep", OPT_NUM, OFF(rotate_keep), 1, 1000, "N", "rotated files to keep, OUTPUT.1 (newest) to OUTPUT.N (default 5)", 0},
+    {"config", OPT_STR, OFF(config), 0, 0, "PATH", "config file of 'name = value' lines (default " LCD_DEFAULT_CONFIG " when present)", 1},
+    {"gen-key", OPT_STR, OFF(gen_key), 0, 0, "PATH", "write a new random key file (mode 0600) and exit", 1},
+    {"help", OPT_FLAG, OFF(help), 0, 0, NULL, "show this help and exit", 1},
+    {"version", OPT_FLAG, OFF(version), 0, 0, NULL, "show the version and exit", 1},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 
@@ -59,6 +65,7 @@ void lcd_options_defaults(lcd_options *o)
     o->max_clients = 1024;
     o->max_sessions = 16384;
     o->handshake_timeout_ms = 5000;
+    o->rotate_keep = 5;
 }
 
 void lcd_options_free(lcd_options *o)
@@ -95,8 +102,10 @@ static int parse_number(const char *s, int allow_suffix, long *out)
     return 0;
 }
 
+/* dash is "--" on the command line and "" in the config file, so messages
+ * name the setting the way the user wrote it. */
 static int set_option(lcd_options *o, const opt_def *d, const char *val,
-                      char *err, size_t errlen)
+                      const char *dash, char *err, size_t errlen)
 {
     void *field = (char *)o + d->offset;
     long v;
@@ -106,7 +115,7 @@ static int set_option(lcd_options *o, const opt_def *d, const char *val,
         return 0;
     case OPT_STR:
         if (!*val) {
-            snprintf(err, errlen, "--%s needs a non-empty value", d->name);
+            snprintf(err, errlen, "%s%s needs a non-empty value", dash, d->name);
             return -1;
         }
         free(*(char **)field);
@@ -119,11 +128,11 @@ static int set_option(lcd_options *o, const opt_def *d, const char *val,
             (d->kind == OPT_MS ? v * 1000 : v) < d->min ||
             (d->kind == OPT_MS ? v * 1000 : v) > d->max) {
             if (d->kind == OPT_MS)
-                snprintf(err, errlen, "--%s must be a number of seconds from %ld to %ld, not '%s'",
-                         d->name, d->min / 1000 ? d->min / 1000 : 1, d->max / 1000, val);
+                snprintf(err, errlen, "%s%s must be a number of seconds from %ld to %ld, not '%s'",
+                         dash, d->name, d->min / 1000 ? d->min / 1000 : 1, d->max / 1000, val);
             else
-                snprintf(err, errlen, "--%s must be a number from %ld to %ld%s, not '%s'",
-                         d->name, d->min, d->max,
+                snprintf(err, errlen, "%s%s must be a number from %ld to %ld%s, not '%s'",
+                         dash, d->name, d->min, d->max,
                          d->kind == OPT_SIZE ? " (K and M suffixes allowed)" : "", val);
             return -1;
         }
@@ -133,9 +142,130 @@ static int set_option(lcd_options *o, const opt_def *d, const char *val,
     return -1;
 }
 
+static int parse_flag_value(const char *v)
+{
+    static const char *yes[] = {"yes", "true", "on", "1"};
+    static const char *no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(v, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static const opt_def *find_def(const char *name)
+{
+    for (size_t i = 0; i < NDEFS; i++)
+        if (strcmp(defs[i].name, name) == 0)
+            return &defs[i];
+    return NULL;
+}
+
+/* One "name = value" line.  Returns 0, or -1 with err (without file:line). */
+static int config_line(lcd_options *o, char *line, char *err, size_t errlen)
+{
+    char *s = trim(line);
+    if (*s == '\0' || *s == '#')
+        return 0;
+    char *eq = strchr(s, '=');
+    if (!eq) {
+        snprintf(err, errlen, "expected 'name = value', got '%.80s'", s);
+        return -1;
+    }
+    *eq = '\0';
+    char *name = trim(s), *val = trim(eq + 1);
+    size_t vl = strlen(val);
+    if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+        val[vl - 1] = '\0';
+        val++;
+    }
+    const opt_def *d = find_def(name);
+    if (!d || d->cli_only) {
+        snprintf(err, errlen, "unknown setting '%.80s'%s", name,
+                 d ? " (only on the command line)" : " (see logcollectord --help)");
+        return -1;
+    }
+    if (d->kind == OPT_FLAG) {
+        int f = parse_flag_value(val);
+        if (f < 0) {
+            snprintf(err, errlen, "%s must be yes or no, not '%.80s'", name, val);
+            return -1;
+        }
+        *(int *)((char *)o + d->offset) = f;
+        return 0;
+    }
+    return set_option(o, d, val, "", err, errlen);
+}
+
+int lcd_options_load_config(lcd_options *o, const char *path, int must_exist,
+                            char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (!must_exist && errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096], why[512];
+    unsigned n = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        n++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errlen, "%s:%u: line longer than %zu bytes", path, n, sizeof line - 2);
+            rc = -1;
+            break;
+        }
+        if (config_line(o, line, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s:%u: %s", path, n, why);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* --config PATH or --config=PATH, looked for before the real parse so the
+ * file is applied first and the command line wins. */
+static const char *find_config_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return NULL;
+}
+
 int lcd_options_parse(lcd_options *o, int argc, char **argv, char *err,
                       size_t errlen)
 {
+    const char *config = find_config_arg(argc, argv);
+    if (lcd_options_load_config(o, config ? config : LCD_DEFAULT_CONFIG, config != NULL,
+                                err, errlen) != 0)
+        return -1;
+
     struct option longopts[NDEFS + 1];
     for (size_t i = 0; i < NDEFS; i++) {
         longopts[i].name = defs[i].name;
@@ -165,7 +295,7 @@ int lcd_options_parse(lcd_options *o, int argc, char **argv, char *err,
                 snprintf(err, errlen, "unknown option '%s' (see --help)", bad);
             return -1;
         }
-        if (set_option(o, &defs[c - 256], optarg, err, errlen) != 0)
+        if (set_option(o, &defs[c - 256], optarg, "--", err, errlen) != 0)
             return -1;
     }
     if (optind < argc) {

@@ -1,5 +1,6 @@
 /*
- * options.h - the daemon's settings, from the command line.
+ * options.h - the daemon's settings, from the config file and the command
+ * line.
  *
  * Every setting is described once, in a table (options.c), so the command
  * line, the config file and --help cannot drift apart.
@@ -22,13 +23,28 @@ typedef struct {
     long max_sessions;     /* remembered sessions (for resends) */
     long handshake_timeout_ms;
     int allow_legacy_md5;
+    long rotate_size;      /* bytes; 0: no built-in rotation */
+    long rotate_keep;
+    char *config;
     char *gen_key;         /* --gen-key PATH: write a key and exit */
     int help, version;
 } lcd_options;
 
 void lcd_options_defaults(lcd_options *o);
 
-/* Parse argv.  Returns 0, or -1 with a one-line message in err. */
+#ifndef LCD_DEFAULT_CONFIG
+#define LCD_DEFAULT_CONFIG "/etc/logcollectord/logcollectord.conf"
+#endif
+
+/* Apply a config file of "name = value" lines (names as the long options,
+ * flags take yes/no).  A missing file is fine unless must_exist.  Errors
+ * name FILE:LINE. */
+int lcd_options_load_config(lcd_options *o, const char *path, int must_exist,
+                            char *err, size_t errlen);
+
+/* Parse argv, after applying the config file (--config PATH, else the
+ * default when it exists): the command line wins.  Returns 0, or -1 with a
+ * one-line message in err. */
 int lcd_options_parse(lcd_options *o, int argc, char **argv, char *err,
                       size_t errlen);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -40,18 +41,25 @@ struct lcd_output {
     struct evbuffer_iovec resv; /* the last reserved, uncommitted space */
     int failing;
     int retry_ms;
+    uint64_t file_size;       /* of the file at path, as we know it */
+    long rotate_size, rotate_keep;
     lcd_output_hooks hooks;
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
+static void rotate(lcd_output *o);
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 
-static int open_path(const char *path, char *err, size_t errlen)
+static int open_path(const char *path, uint64_t *size, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-    if (fd < 0)
+    if (fd < 0) {
         snprintf(err, errlen, "cannot open output file %s: %s (check that the directory "
                  "exists and is writable)", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    *size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     return fd;
 }
 
@@ -76,7 +84,7 @@ lcd_output *lcd_output_open(struct event_base *base, const char *path,
         lcd_output_free(o);
         return NULL;
     }
-    o->fd = open_path(path, err, errlen);
+    o->fd = open_path(path, &o->file_size, err, errlen);
     if (o->fd < 0) {
         lcd_output_free(o);
         return NULL;
@@ -170,6 +178,7 @@ int lcd_output_flush(lcd_output *o)
             break;
         }
         o->written += (uint64_t)n;
+        o->file_size += (uint64_t)n;
     }
     resolve_marks(o);
     if (err) {
@@ -183,6 +192,10 @@ int lcd_output_flush(lcd_output *o)
     } else {
         o->retry_ms = RETRY_MIN_MS;
         set_failing(o, 0, 0);
+        /* Rotate only here: the buffer is empty, so the file ends on a
+         * line boundary. */
+        if (o->rotate_size > 0 && o->file_size >= (uint64_t)o->rotate_size)
+            rotate(o);
     }
     if (o->hooks.flushed)
         o->hooks.flushed(o->hooks.arg);
@@ -203,21 +216,72 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     lcd_output_flush(arg);
 }
 
-int lcd_output_reopen(lcd_output *o)
+/* Open path anew and swap it in; the old file stays in use on failure. */
+static int swap_file(lcd_output *o)
 {
-    lcd_output_flush(o);
     char err[512];
-    int fd = open_path(o->path, err, sizeof err);
+    uint64_t size;
+    int fd = open_path(o->path, &size, err, sizeof err);
     if (fd < 0) {
         lcd_log(LCD_ERR, "%s; still writing to the previously open file", err);
         return -1;
     }
     close(o->fd);
     o->fd = fd;
+    o->file_size = size;
+    return 0;
+}
+
+int lcd_output_reopen(lcd_output *o)
+{
+    lcd_output_flush(o);
+    if (swap_file(o) != 0)
+        return -1;
     lcd_log(LCD_INFO, "reopened output file %s", o->path);
     if (evbuffer_get_length(o->buf) > 0)
         lcd_output_flush(o);
     return 0;
+}
+
+static char *numbered(const char *path, long n)
+{
+    size_t len = strlen(path) + 24;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s.%ld", path, n);
+    return p;
+}
+
+/* OUTPUT.(keep-1) -> OUTPUT.keep, ..., OUTPUT -> OUTPUT.1, then a new OUTPUT. */
+static void rotate(lcd_output *o)
+{
+    for (long i = o->rotate_keep; i >= 1; i--) {
+        char *to = numbered(o->path, i);
+        char *from = i == 1 ? strdup(o->path) : numbered(o->path, i - 1);
+        if (!to || !from) {
+            free(to);
+            free(from);
+            lcd_log(LCD_ERR, "cannot rotate %s: out of memory", o->path);
+            return;
+        }
+        if (rename(from, to) != 0 && errno != ENOENT) {
+            lcd_log(LCD_ERR, "cannot rotate %s to %s: %s; still writing to %s", from, to,
+                    strerror(errno), o->path);
+            free(to);
+            free(from);
+            return;
+        }
+        free(to);
+        free(from);
+    }
+    if (swap_file(o) == 0)
+        lcd_log(LCD_INFO, "rotated output file %s (--rotate-size %ld)", o->path, o->rotate_size);
+}
+
+void lcd_output_set_rotation(lcd_output *o, long size, long keep)
+{
+    o->rotate_size = size;
+    o->rotate_keep = keep;
 }
 
 size_t lcd_output_pending(const lcd_output *o)

@@ -53,6 +53,10 @@ int lcd_output_flush(lcd_output *o);
  * the old file first.  On failure the old file stays in use. */
 int lcd_output_reopen(lcd_output *o);
 
+/* Built-in rotation: once the file reaches size bytes (0: never), shift
+ * OUTPUT.1..OUTPUT.(keep-1) up by one, rename OUTPUT to OUTPUT.1, reopen. */
+void lcd_output_set_rotation(lcd_output *o, long size, long keep);
+
 size_t lcd_output_pending(const lcd_output *o);
 int lcd_output_failing(const lcd_output *o);
 uint64_t lcd_output_bytes_written(const lcd_output *o);

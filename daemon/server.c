@@ -85,6 +85,7 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     srv->out = lcd_output_open(base, opt->output, &hooks, err, errlen);
     if (!srv->out)
         return -1;
+    lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
     return 0;
 }
 
@@ -278,11 +279,61 @@ void lcd_server_reload(lcd_server *srv)
     lcd_output_reopen(srv->out);
 }
 
+uint64_t lcd_server_rejected_total(const lcd_server *srv)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < LCD_REJECT_REASONS; i++)
+        n += srv->cnt.records_rejected[i];
+    return n;
+}
+
+/* Flatten a JSON object into "a.b=1 c=x" words. */
+static void flatten(json_t *o, const char *prefix, char *out, size_t cap, size_t *len)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        char name[128];
+        snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", k);
+        if (json_is_object(v)) {
+            flatten(v, name, out, cap, len);
+            continue;
+        }
+        char val[64];
+        if (json_is_integer(v))
+            snprintf(val, sizeof val, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            snprintf(val, sizeof val, "%.1f", json_real_value(v));
+        else if (json_is_boolean(v))
+            snprintf(val, sizeof val, "%s", json_is_true(v) ? "yes" : "no");
+        else
+            snprintf(val, sizeof val, "?");
+        if (*len < cap) {
+            int n = snprintf(out + *len, cap - *len, "%s%s=%s", *len ? " " : "", name, val);
+            *len += n > 0 ? (size_t)n : 0;
+        }
+    }
+}
+
+void lcd_server_log_status(lcd_server *srv)
+{
+    char *json = lcd_server_status_json(srv);
+    json_t *o = json ? json_loads(json, 0, NULL) : NULL;
+    char line[900];
+    size_t len = 0;
+    line[0] = '\0';
+    if (o)
+        flatten(o, "", line, sizeof line, &len);
+    lcd_log(LCD_NOTICE, "counters: %s", line);
+    json_decref(o);
+    free(json);
+}
+
 char *lcd_server_status_json(lcd_server *srv)
 {
     json_t *rej = json_object();
     for (int i = 1; i < LCD_REJECT_REASONS; i++) {
-        const char *name = lcp_rec_status_name((lcp_rec_status)i);
+        const char *name = lcp_rec_status_key((lcp_rec_status)i);
         if (strcmp(name, "unknown") != 0)
             json_object_set_new(rej, name, json_integer((json_int_t)srv->cnt.records_rejected[i]));
     }

@@ -78,6 +78,11 @@ void lcd_server_reload(lcd_server *srv);
 void lcd_server_rt_refresh(lcd_server *srv);
 const char *lcd_server_rt(lcd_server *srv);
 
+uint64_t lcd_server_rejected_total(const lcd_server *srv);
+
+/* SIGUSR1: the counters on one line of stderr. */
+void lcd_server_log_status(lcd_server *srv);
+
 /* Counters as a JSON object (caller frees). */
 char *lcd_server_status_json(lcd_server *srv);
 

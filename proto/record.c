@@ -27,6 +27,20 @@ const char *lcp_rec_status_name(lcp_rec_status s)
     return "unknown";
 }
 
+const char *lcp_rec_status_key(lcp_rec_status s)
+{
+    switch (s) {
+    case LCP_REC_OK: return "ok";
+    case LCP_REC_NOT_OBJECT: return "not_object";
+    case LCP_REC_INVALID_JSON: return "invalid_json";
+    case LCP_REC_INVALID_UTF8: return "invalid_utf8";
+    case LCP_REC_TOO_DEEP: return "too_deep";
+    case LCP_REC_RESERVED: return "reserved";
+    case LCP_REC_TOO_LARGE: return "too_large";
+    }
+    return "unknown";
+}
+
 static int is_ws(uint8_t c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';

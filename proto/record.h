@@ -29,7 +29,9 @@ typedef enum {
     LCP_REC_TOO_LARGE = 6,    /* frame longer than the daemon's --max-record */
 } lcp_rec_status;
 
+/* Human text ("invalid UTF-8") and a short key ("invalid_utf8"). */
 const char *lcp_rec_status_name(lcp_rec_status s);
+const char *lcp_rec_status_key(lcp_rec_status s);
 
 typedef struct {
     size_t close;  /* offset of the object's closing '}' */

@@ -30,6 +30,7 @@ SANITIZED = "asan" in os.path.basename(BUILD)
 
 _procs = []
 _dirs = []
+_mounts = []
 
 
 def cleanup():
@@ -40,6 +41,8 @@ def cleanup():
             except (ProcessLookupError, PermissionError):
                 p.kill()
             p.wait()
+    for m in reversed(_mounts):
+        subprocess.call(["umount", "-l", m], stderr=subprocess.DEVNULL)
     for d in _dirs:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -61,6 +64,22 @@ def tmpdir():
     d = tempfile.mkdtemp(prefix="lctest-")
     _dirs.append(d)
     return d
+
+
+def mount_tmpfs(path, size):
+    """Mount a tmpfs of size bytes on path (unmounted at cleanup).  Returns
+    False where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
+    os.makedirs(path, exist_ok=True)
+    rc = subprocess.call(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0755" % size,
+                          "tmpfs", path], stderr=subprocess.DEVNULL)
+    if rc == 0:
+        _mounts.append(path)
+    return rc == 0
+
+
+def resize_tmpfs(path, size):
+    check(subprocess.call(["mount", "-o", "remount,size=%d" % size, path]) == 0,
+          "cannot resize the tmpfs at " + path)
 
 
 def driver(name):

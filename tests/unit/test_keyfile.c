@@ -7,9 +7,9 @@
  * removes again.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,30 +203,49 @@ END_TEST
 
 /* ============================ files ============================ */
 
-static char tmpdir[64];
+/* The "files" test case works under root, made by an unchecked fixture in
+ * the parent process, which also removes it after all tests, failed ones
+ * included.  Each test uses its own folder below it. */
+static char root[64];
+static char tmpdir[128];
 
-static void make_tmpdir(void)
+static void make_root(void)
 {
-    strcpy(tmpdir, "/tmp/lcp-test-keyfile-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    strcpy(root, "/tmp/lcp-test-keyfile-XXXXXX");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        abort();
+    }
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static void remove_root(void)
+{
+    if (root[0])
+        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void make_tmpdir(const char *name)
+{
+    ck_assert_uint_gt(strlen(root), 0);
+    int n = snprintf(tmpdir, sizeof tmpdir, "%s/%s", root, name);
+    ck_assert(n > 0 && (size_t)n < sizeof tmpdir);
+    ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
 }
 
 static void remove_tmpdir(void)
 {
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
+    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void path_in(char *out, size_t cap, const char *name)
@@ -237,7 +256,8 @@ static void path_in(char *out, size_t cap, const char *name)
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    unlink(path); /* the last mode may not let us write it again */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     ck_assert_int_ge(fd, 0);
     size_t n = strlen(text);
     ck_assert_int_eq(write(fd, text, n), (ssize_t)n);
@@ -247,7 +267,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 
 START_TEST(test_load_modes)
 {
-    make_tmpdir();
+    make_tmpdir("load_modes");
     char path[256];
     path_in(path, sizeof path, "key");
     static const struct {
@@ -289,7 +309,7 @@ END_TEST
 
 START_TEST(test_load_errors)
 {
-    make_tmpdir();
+    make_tmpdir("load_errors");
     char path[256], err[512];
     lcp_keyring ring;
 
@@ -335,7 +355,7 @@ END_TEST
 
 START_TEST(test_read_small_file)
 {
-    make_tmpdir();
+    make_tmpdir("read_small_file");
     char path[256], err[512];
     path_in(path, sizeof path, "f");
     write_file(path, "0123456789", 0600);
@@ -364,7 +384,7 @@ static int is_lower_hex(char c)
 
 START_TEST(test_generate)
 {
-    make_tmpdir();
+    make_tmpdir("generate");
     char path[256], err[512] = "";
     path_in(path, sizeof path, "new.key");
 
@@ -573,6 +593,7 @@ static Suite *keyfile_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("files");
+    tcase_add_unchecked_fixture(tc, make_root, remove_root);
     tcase_add_test(tc, test_load_modes);
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_read_small_file);
