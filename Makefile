@@ -39,8 +39,8 @@ endif
 
 PROTO_SRC  := $(wildcard proto/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
-LIB_SRC    := $(filter-out client/cli%.c,$(wildcard client/*.c))
-CLI_SRC    := $(wildcard client/cli*.c)
+LIB_SRC    := $(filter-out client/cli.c client/cli_%.c,$(wildcard client/*.c))
+CLI_SRC    := client/cli.c $(wildcard client/cli_*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
 

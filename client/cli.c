@@ -1,5 +1,6 @@
 /*
- * cli.c - the logcollect command: send one record, make a key.
+ * cli.c - the logcollect command: dispatch to a subcommand; send one
+ * record; make a key.  pipe and tail live in cli_pipe.c and cli_tail.c.
  *
  * Exit status: 0 done, 1 failed (one line on stderr says why), 2 usage.
  */
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "keyfile.h"
 #include "logcollect.h"
 
@@ -19,14 +21,18 @@
 
 static const char usage_main[] =
     "usage: logcollect send [OPTIONS] MESSAGE [KEY=VALUE ...]\n"
+    "       logcollect pipe [OPTIONS] < lines\n"
+    "       logcollect tail [OPTIONS] [FILE]\n"
     "       logcollect keygen PATH\n"
     "       logcollect --help | --version\n"
     "\n"
     "Commands:\n"
     "  send      send one record to logcollectord and wait until it is written\n"
+    "  pipe      send each line of standard input as a record (like logger)\n"
+    "  tail      show the collector's output file for people, or follow it\n"
     "  keygen    create a new key file (mode 0600) for logcollectord and its clients\n"
     "\n"
-    "Run 'logcollect send --help' for the options of send.\n"
+    "Run 'logcollect COMMAND --help' for the options of a command.\n"
     "\n"
     "Environment:\n"
     "  LOGCOLLECT_PORT_FILE  port file (default /run/logcollectord/port)\n"
@@ -62,9 +68,7 @@ static const char usage_keygen[] =
     "existing file.  Give the same file to logcollectord (--key-file) and to its\n"
     "clients (LOGCOLLECT_KEY_FILE).\n";
 
-static int usage_error(const char *help_cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *help_cmd, const char *fmt, ...)
+int lcli_usage_error(const char *help_cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -75,14 +79,14 @@ static int usage_error(const char *help_cmd, const char *fmt, ...)
     return 2;
 }
 
-static int parse_level(const char *s)
+int lcli_parse_level(const char *s)
 {
     if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
         return s[0] - '0';
     return lc_level_from_name(s);
 }
 
-static int parse_ms(const char *s, int *out)
+int lcli_parse_ms(const char *s, int *out)
 {
     char *end;
     errno = 0;
@@ -93,7 +97,7 @@ static int parse_ms(const char *s, int *out)
     return 0;
 }
 
-static int cmd_send(int argc, char **argv)
+int lcli_cmd_send(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"level", required_argument, NULL, 'l'},
@@ -114,9 +118,9 @@ static int cmd_send(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, ":l:a:p:k:t:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'l':
-            level = parse_level(optarg);
+            level = lcli_parse_level(optarg);
             if (level < 0)
-                return usage_error("send ", "unknown level '%s'", optarg);
+                return lcli_usage_error("send ", "unknown level '%s'", optarg);
             break;
         case 'a':
             app = optarg;
@@ -128,8 +132,8 @@ static int cmd_send(int argc, char **argv)
             key_file = optarg;
             break;
         case 't':
-            if (parse_ms(optarg, &timeout_ms) != 0)
-                return usage_error("send ",
+            if (lcli_parse_ms(optarg, &timeout_ms) != 0)
+                return lcli_usage_error("send ",
                                    "--timeout wants milliseconds (0 or more), not '%s'",
                                    optarg);
             break;
@@ -137,13 +141,13 @@ static int cmd_send(int argc, char **argv)
             fputs(usage_send, stdout);
             return 0;
         case ':':
-            return usage_error("send ", "option %s needs a value", argv[optind - 1]);
+            return lcli_usage_error("send ", "option %s needs a value", argv[optind - 1]);
         default:
-            return usage_error("send ", "unknown option '%s'", argv[optind - 1]);
+            return lcli_usage_error("send ", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind >= argc)
-        return usage_error("send ", "send needs a MESSAGE");
+        return lcli_usage_error("send ", "send needs a MESSAGE");
 
     const char *msg = argv[optind++];
     int n = argc - optind;
@@ -159,7 +163,7 @@ static int cmd_send(int argc, char **argv)
         const char *arg = argv[optind + i];
         const char *eq = strchr(arg, '=');
         if (!eq || eq == arg) {
-            rc = usage_error("send ", "'%s' is not KEY=VALUE", arg);
+            rc = lcli_usage_error("send ", "'%s' is not KEY=VALUE", arg);
             goto out;
         }
         copies[i] = strndup(arg, (size_t)(eq - arg));
@@ -202,16 +206,16 @@ out:
     return rc;
 }
 
-static int cmd_keygen(int argc, char **argv)
+int lcli_cmd_keygen(int argc, char **argv)
 {
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage_keygen, stdout);
         return 0;
     }
     if (argc != 2)
-        return usage_error("keygen ", "keygen needs exactly one PATH");
+        return lcli_usage_error("keygen ", "keygen needs exactly one PATH");
     if (argv[1][0] == '-' && argv[1][1] != '\0')
-        return usage_error("keygen ", "unknown option '%s'", argv[1]);
+        return lcli_usage_error("keygen ", "unknown option '%s'", argv[1]);
     char err[512];
     if (lcp_keyfile_generate(argv[1], err, sizeof err) != 0) {
         fprintf(stderr, "logcollect: %s\n", err);
@@ -223,7 +227,7 @@ static int cmd_keygen(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("", "no command given");
+        return lcli_usage_error("", "no command given");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
         strcmp(cmd, "help") == 0) {
@@ -234,9 +238,17 @@ int main(int argc, char **argv)
         printf("logcollect %s\n", LC_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "send") == 0)
-        return cmd_send(argc - 1, argv + 1);
-    if (strcmp(cmd, "keygen") == 0)
-        return cmd_keygen(argc - 1, argv + 1);
-    return usage_error("", "unknown command '%s'", cmd);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"send", lcli_cmd_send},
+        {"pipe", lcli_cmd_pipe},
+        {"tail", lcli_cmd_tail},
+        {"keygen", lcli_cmd_keygen},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    return lcli_usage_error("", "unknown command '%s'", cmd);
 }
