@@ -111,7 +111,7 @@ static int get_uint(json_t *o, const char *name, uint64_t *dst, uint64_t min,
 
 int lcp_hello_encode(const lcp_hello *h, uint8_t *out, size_t cap)
 {
-    if (!lcp_sid_valid(h->sid) || h->seq < 1 || h->seq > INT64_MAX)
+    if (!lcp_sid_valid(h->sid) || h->seq < 1 || h->seq > INT64_MAX || h->pid < 0)
         return -1;
     json_t *o = json_pack("{s:i,s:s,s:I,s:s,s:I,s:s}", "v", LCP_PROTO_VERSION,
                           "sid", h->sid, "seq", (json_int_t)h->seq, "app", h->app,

@@ -35,8 +35,9 @@ static int valid_name(const char *s, size_t n)
     if (n == 0 || n > LCP_KEY_NAME_MAX)
         return 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+        char c = s[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && c != '-' && c != '_' && c != '.')
             return 0;
     }
     return 1;
@@ -166,20 +167,11 @@ int lcp_keyring_parse(lcp_keyring *ring, const char *text, size_t len,
     return 0;
 }
 
-char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
-                          size_t errlen)
+/* Read all of fd (at most max bytes).  On failure: NULL, errno set. */
+static char *read_fd(int fd, size_t max, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
-        errno = e;
-        return NULL;
-    }
     char *buf = malloc(max + 1);
     if (!buf) {
-        close(fd);
-        snprintf(err, errlen, "out of memory reading %s", path);
         errno = ENOMEM;
         return NULL;
     }
@@ -191,7 +183,6 @@ char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
             continue;
         if (r < 0) {
             e = errno;
-            snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
             break;
         }
         if (r == 0)
@@ -199,11 +190,9 @@ char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
         have += (size_t)r;
         if (have > max) {
             e = EFBIG;
-            snprintf(err, errlen, "%s is larger than %zu bytes", path, max);
             break;
         }
     }
-    close(fd);
     if (e) {
         OPENSSL_cleanse(buf, max + 1);
         free(buf);
@@ -215,10 +204,41 @@ char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
     return buf;
 }
 
-static int check_mode(const char *path, char *err, size_t errlen)
+static void read_error(const char *path, size_t max, int e, char *err, size_t errlen)
+{
+    if (e == EFBIG)
+        snprintf(err, errlen, "%s is larger than %zu bytes", path, max);
+    else if (e == ENOMEM)
+        snprintf(err, errlen, "out of memory reading %s", path);
+    else
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
+}
+
+char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
+                          size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    char *text = read_fd(fd, max, len);
+    int e = errno;
+    close(fd);
+    if (!text) {
+        read_error(path, max, e, err, errlen);
+        errno = e;
+    }
+    return text;
+}
+
+/* ssh's rule for private keys, applied to the file we opened. */
+static int check_mode(int fd, const char *path, char *err, size_t errlen)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
+    if (fstat(fd, &st) != 0) {
         snprintf(err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
         return -1;
     }
@@ -240,13 +260,25 @@ int lcp_keyring_load(lcp_keyring *ring, const char *path, int strict_mode,
                      char *err, size_t errlen)
 {
     memset(ring, 0, sizeof *ring);
-    if (strict_mode && check_mode(path, err, errlen) != 0)
+    /* O_NONBLOCK: a FIFO planted as the key file must not hang us before
+     * the mode check refuses it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
         return -1;
+    }
+    if (strict_mode && check_mode(fd, path, err, errlen) != 0) {
+        close(fd);
+        return -1;
+    }
     size_t len;
+    char *text = read_fd(fd, 64 * 1024, &len);
+    int e = errno;
+    close(fd);
     char inner[200];
-    char *text = lcp_read_small_file(path, 64 * 1024, &len, inner, sizeof inner);
     if (!text) {
-        snprintf(err, errlen, "%s", inner);
+        read_error(path, 64 * 1024, e, inner, sizeof inner);
+        snprintf(err, errlen, "key file %s", inner);
         return -1;
     }
     int rc = lcp_keyring_parse(ring, text, len, inner, sizeof inner);

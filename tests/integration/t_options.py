@@ -27,7 +27,7 @@ def scenario():
     fails(["--port", "70000"], "--port must be a number from 0 to 65535")
     fails(["--max-record", "12Q"], "--max-record")
     fails(["extra-arg"], "unexpected argument")
-    fails(base + ["--key-file", os.path.join(t, "missing")], "cannot stat key file")
+    fails(base + ["--key-file", os.path.join(t, "missing")], "cannot open key file")
     os.chmod(key, 0o644)
     fails(base + ["--key-file", key], "readable by others")
     os.chmod(key, 0o620)

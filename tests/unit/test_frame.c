@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -95,15 +96,39 @@ START_TEST(test_round_trip_small)
 }
 END_TEST
 
-/* max-1 and max: the payload is described by an untouched 2 GiB anonymous
- * mapping, so only the pages we write are ever backed by memory. */
+/* max-1 and max.  The header alone is checked in an exact 4-byte block;
+ * the whole frame is described by an untouched 2 GiB anonymous mapping, so
+ * only the pages we write are ever backed by memory.  Where the system will
+ * not map that much address space, only the header part runs. */
 START_TEST(test_round_trip_max)
 {
     static const uint32_t lens[] = {LCP_FRAME_MAX - 1, LCP_FRAME_MAX};
+    for (size_t i = 0; i < 2; i++) {
+        uint32_t len = lens[i];
+        size_t total = LCP_FRAME_HDR + (size_t)len;
+        uint8_t hdr[LCP_FRAME_HDR];
+        lcp_frame_put_header(hdr, len);
+        uint8_t *h = exact_copy(hdr, sizeof hdr);
+        lcp_frame f;
+        /* only the header: NEED_MORE with the whole size, no overflow */
+        ck_assert_int_eq(lcp_frame_next(h, LCP_FRAME_HDR, LCP_FRAME_MAX, &f),
+                         LCP_FRAME_NEED_MORE);
+        ck_assert_uint_eq(f.need, total);
+        ck_assert_uint_eq(f.len, len);
+        /* against a max one smaller: OVERSIZE */
+        ck_assert_int_eq(lcp_frame_next(h, LCP_FRAME_HDR, len - 1, &f), LCP_FRAME_OVERSIZE);
+        ck_assert_uint_eq(f.len, len);
+        ck_assert_uint_eq(f.consumed, LCP_FRAME_HDR);
+        free(h);
+    }
+
     size_t map_len = LCP_FRAME_HDR + (size_t)LCP_FRAME_MAX;
     uint8_t *b = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    ck_assert_msg(b != MAP_FAILED, "cannot map 2 GiB of address space");
+    if (b == MAP_FAILED) {
+        fprintf(stderr, "test_round_trip_max: cannot map 2 GiB, whole frames not checked\n");
+        return;
+    }
     for (size_t i = 0; i < 2; i++) {
         uint32_t len = lens[i];
         size_t total = LCP_FRAME_HDR + (size_t)len;
@@ -125,19 +150,9 @@ START_TEST(test_round_trip_max)
         ck_assert_ptr_null(f.payload);
         ck_assert_uint_eq(f.consumed, 0);
 
-        /* only the header: NEED_MORE with the whole size, no overflow */
-        ck_assert_int_eq(lcp_frame_next(b, LCP_FRAME_HDR, LCP_FRAME_MAX, &f),
-                         LCP_FRAME_NEED_MORE);
-        ck_assert_uint_eq(f.need, total);
-        ck_assert_uint_eq(f.len, len);
+        /* a whole frame with its length as the max is OK */
+        ck_assert_int_eq(lcp_frame_next(b, total, len, &f), LCP_FRAME_OK);
     }
-    /* max - 1 against a max of max - 1 is OK, max is OVERSIZE */
-    lcp_frame f;
-    lcp_frame_put_header(b, LCP_FRAME_MAX);
-    ck_assert_int_eq(lcp_frame_next(b, map_len, LCP_FRAME_MAX - 1, &f),
-                     LCP_FRAME_OVERSIZE);
-    ck_assert_uint_eq(f.len, LCP_FRAME_MAX);
-    ck_assert_uint_eq(f.consumed, LCP_FRAME_HDR);
     munmap(b, map_len);
 }
 END_TEST
