@@ -19,7 +19,7 @@ VERSION   := 0.1.0
 
 PKGS := libevent jansson libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LIB_LIBS   := $(shell pkg-config --libs jansson libcrypto 2>/dev/null) -lpthread
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
@@ -123,7 +123,8 @@ run: deps
 	@echo "logcollectord: in another terminal run:" \
 	  "LOGCOLLECT_PORT_FILE=var/port LOGCOLLECT_KEY_FILE=var/key $(CLI) send hello user=alice" \
 	  "&& tail -f var/collected.jsonl"
-	@exec $(DAEMON) --port-file var/port --key-file var/key --output var/collected.jsonl
+	@exec $(DAEMON) --port-file var/port --key-file var/key --output var/collected.jsonl \
+	    $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # ---- install ------------------------------------------------------------
 BINDIR     ?= $(PREFIX)/bin

@@ -21,12 +21,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "control.h"
@@ -73,6 +75,41 @@ static void set_timer(lcd_conn *c, long ms)
     evtimer_add(c->timer, &tv);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Send the challenge and give the peer --handshake-timeout to answer. */
+static int start_handshake(lcd_conn *c)
+{
+    uint8_t nonce[LCP_AUTH_NONCE_LEN];
+    if (RAND_bytes(nonce, sizeof nonce) != 1)
+        return -1;
+    lcp_auth_out out;
+    lcd_keyset *ks = lcd_keyset_ref(c->srv->keys);
+    c->keyset = ks;
+    lcp_server_hs_start(&c->hs, &ks->ring, c->srv->opt->allow_legacy_md5, nonce, &out);
+    c->challenge_sent = 1;
+    bufferevent_write(c->bev, out.data, out.len);
+    bufferevent_enable(c->bev, EV_READ);
+    set_timer(c, c->srv->opt->handshake_timeout_ms);
+    return 0;
+}
+
+/* A handshake failed.  penalize: it was a wrong answer (not a hang-up or a
+ * timeout), so the address's failure score grows. */
+static void hs_failed(lcd_conn *c, const char *why, int penalize)
+{
+    lcd_server *srv = c->srv;
+    srv->cnt.handshakes_failed++;
+    if (penalize)
+        lcd_ratelimit_failed(&srv->rl, (const struct sockaddr *)&c->sa, now_ms());
+    lcd_server_log_limited(srv, LCD_WARN, "handshake from %s failed: %s", c->peer, why);
+}
+
 lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
                        const struct sockaddr *sa, socklen_t salen)
 {
@@ -83,6 +120,8 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     }
     c->srv = srv;
     c->state = ST_HANDSHAKE;
+    if (salen <= (socklen_t)sizeof c->sa)
+        memcpy(&c->sa, sa, salen);
     format_peer(c->peer, sizeof c->peer, sa, salen);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -90,8 +129,7 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
 
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->timer = evtimer_new(srv->base, timer_cb, c);
-    uint8_t nonce[LCP_AUTH_NONCE_LEN];
-    if (!c->bev || !c->timer || RAND_bytes(nonce, sizeof nonce) != 1) {
+    if (!c->bev || !c->timer) {
         if (!c->bev)
             evutil_closesocket(fd);
         lcd_log(LCD_ERR, "cannot set up connection from %s (out of memory?)", c->peer);
@@ -109,12 +147,19 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, OUTQ_LOW, 0);
     bufferevent_set_max_single_read(c->bev, MAX_SINGLE_READ);
-    bufferevent_enable(c->bev, EV_READ);
 
-    lcp_auth_out out;
-    lcp_server_hs_start(&c->hs, &srv->keys, srv->opt->allow_legacy_md5, nonce, &out);
-    bufferevent_write(c->bev, out.data, out.len);
-    set_timer(c, srv->opt->handshake_timeout_ms);
+    long delay = lcd_ratelimit_delay(&srv->rl, sa, now_ms());
+    if (delay > 0) {
+        /* This address keeps failing: it waits for its challenge. */
+        srv->cnt.handshakes_delayed++;
+        set_timer(c, delay);
+        return c;
+    }
+    if (start_handshake(c) != 0) {
+        lcd_log(LCD_ERR, "cannot get random bytes for a challenge; closing %s", c->peer);
+        lcd_conn_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -134,6 +179,11 @@ void lcd_conn_free(lcd_conn *c)
     }
     bufferevent_free(c->bev);
     event_free(c->timer);
+    lcd_keyset_unref(c->keyset);
+    if (c->key.bytes) {
+        OPENSSL_cleanse(c->key.bytes, c->key.len);
+        free(c->key.bytes);
+    }
     free(c->tail);
     free(c);
 }
@@ -213,6 +263,35 @@ void lcd_conn_notify_shutdown(lcd_conn *c)
                    "what was sent is being written and acknowledged");
 }
 
+/* Keep the key that proved itself (name for _key, bytes to notice when a
+ * reload removes or changes it) and let go of the key set. */
+static int adopt_key(lcd_conn *c)
+{
+    lcd_keyset *ks = c->keyset;
+    const lcp_key *k = &ks->ring.keys[c->hs.key_index];
+    c->key.bytes = malloc(k->len);
+    if (!c->key.bytes)
+        return -1;
+    memcpy(c->key.bytes, k->bytes, k->len);
+    c->key.len = k->len;
+    memcpy(c->key.name, k->name, sizeof c->key.name);
+    lcd_keyset_unref(ks);
+    c->keyset = NULL;
+    return 0;
+}
+
+void lcd_conn_check_key(lcd_conn *c)
+{
+    if (c->state != ST_OPEN || lcd_server_key_valid(c->srv, &c->key))
+        return;
+    lcd_log(LCD_NOTICE, "key '%s' was removed or changed: closing the connection from %s",
+            c->key.name, c->peer);
+    if (c->sess && !c->sess->anonymous)
+        send_error(c, 0, LCP_ERR_KEY_REVOKED,
+                   "the key this connection authenticated with is no longer valid");
+    lcd_conn_close(c, 1);
+}
+
 /* A protocol violation after the handshake: say why, then close. */
 static void protocol_error(lcd_conn *c, const char *why)
 {
@@ -227,7 +306,7 @@ static void protocol_error(lcd_conn *c, const char *why)
 static int build_tail(lcd_conn *c, const lcp_hello *h)
 {
     char app[LCP_JSON_ESC_MAX(LCP_NAME_MAX) + 1], host[LCP_JSON_ESC_MAX(LCP_NAME_MAX) + 1];
-    size_t cap = sizeof app + sizeof host + sizeof c->peer + 96;
+    size_t cap = sizeof app + sizeof host + sizeof c->peer + sizeof c->key.name + 112;
     char *t = malloc(cap);
     if (!t)
         return -1;
@@ -235,10 +314,12 @@ static int build_tail(lcd_conn *c, const lcp_hello *h)
     if (h) {
         app[lcp_json_escape(app, h->app, strlen(h->app))] = '\0';
         host[lcp_json_escape(host, h->host, strlen(h->host))] = '\0';
-        n = snprintf(t, cap, ",\"_app\":\"%s\",\"_pid\":%lld,\"_host\":\"%s\",\"_peer\":\"%s\"",
-                     app, (long long)h->pid, host, c->peer);
+        n = snprintf(t, cap,
+                     ",\"_app\":\"%s\",\"_pid\":%lld,\"_host\":\"%s\",\"_peer\":\"%s\",\"_key\":\"%s\"",
+                     app, (long long)h->pid, host, c->peer, c->key.name);
     } else {
-        n = snprintf(t, cap, ",\"_peer\":\"%s\"", c->peer);
+        /* key names are [A-Za-z0-9._-]: nothing to escape */
+        n = snprintf(t, cap, ",\"_peer\":\"%s\",\"_key\":\"%s\"", c->peer, c->key.name);
     }
     free(c->tail);
     c->tail = t;
@@ -376,7 +457,14 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
     }
     lcp_rec_info info;
     char detail[200];
-    lcp_rec_status st = lcp_record_check(rec, len, &info, detail, sizeof detail);
+    lcp_rec_status st;
+    if (len > (size_t)c->srv->opt->max_record) {
+        snprintf(detail, sizeof detail, "%zu bytes, more than --max-record %ld", len,
+                 c->srv->opt->max_record);
+        st = LCP_REC_TOO_LARGE;
+    } else {
+        st = lcp_record_check(rec, len, &info, detail, sizeof detail);
+    }
     if (st != LCP_REC_OK) {
         reject(c, seq, st, detail);
         s->queued = seq;
@@ -415,14 +503,17 @@ static void handle_frame(lcd_conn *c, const uint8_t *p, size_t len)
         if (out.len)
             bufferevent_write(c->bev, out.data, out.len);
         if (r == LCP_HS_DONE) {
+            if (adopt_key(c) != 0 || !lcd_server_key_valid(c->srv, &c->key)) {
+                hs_failed(c, "its key was removed during the handshake (or out of memory)", 0);
+                c->state = ST_CLOSING;
+                return;
+            }
             c->state = ST_OPEN;
             evtimer_del(c->timer);
             lcd_server_rt_refresh(c->srv);
-            lcd_log(LCD_DEBUG, "%s authenticated", c->peer);
+            lcd_log(LCD_DEBUG, "%s authenticated with key '%s'", c->peer, c->key.name);
         } else if (r == LCP_HS_FAIL) {
-            c->srv->cnt.handshakes_failed++;
-            lcd_log(LCD_WARN, "handshake from %s failed: %s", c->peer,
-                    lcp_hs_failure_str(c->hs.failure));
+            hs_failed(c, lcp_hs_failure_str(c->hs.failure), 1);
             c->state = ST_CLOSING;
         }
         return;
@@ -488,8 +579,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
         }
         if (avail < LCP_FRAME_HDR)
             break;
+        /* Control messages may be larger than a tiny --max-record; records
+         * over it are refused in handle_record. */
         uint32_t max = c->state == ST_HANDSHAKE ? LCP_AUTH_MAX_MSG
-                                                : (uint32_t)srv->opt->max_record;
+                       : srv->opt->max_record > LCP_CONTROL_MAX ? (uint32_t)srv->opt->max_record
+                                                                : LCP_CONTROL_MAX;
         lcp_frame f;
         const uint8_t *p = evbuffer_pullup(in, LCP_FRAME_HDR);
         lcp_frame_status st = lcp_frame_next(p, LCP_FRAME_HDR, max, &f);
@@ -516,9 +610,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
             batch = 1;
         } else if (c->state == ST_HANDSHAKE) {
             /* Before authentication, anything odd just closes. */
-            srv->cnt.handshakes_failed++;
-            lcd_log(LCD_WARN, "handshake from %s failed: %s", c->peer,
-                    st == LCP_FRAME_OVERSIZE ? "message over 256 bytes" : "not our protocol");
+            hs_failed(c, st == LCP_FRAME_OVERSIZE ? "message over 256 bytes" : "not our protocol", 1);
             c->state = ST_CLOSING;
         } else {
             protocol_error(c, st == LCP_FRAME_EXT64 ? "8-byte frame lengths are refused"
@@ -557,8 +649,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     (void)bev;
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
         if (c->state == ST_HANDSHAKE) {
-            c->srv->cnt.handshakes_failed++;
-            lcd_log(LCD_INFO, "%s closed the connection during the handshake", c->peer);
+            hs_failed(c, "it closed the connection", 0);
         } else if (c->skip || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
             lcd_log(LCD_INFO, "%s closed the connection in the middle of a frame; "
                     "the partial frame is discarded", c->peer);
@@ -572,9 +663,12 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     lcd_conn *c = arg;
     (void)fd;
     (void)what;
-    if (c->state == ST_HANDSHAKE) {
-        c->srv->cnt.handshakes_failed++;
-        lcd_log(LCD_WARN, "handshake from %s timed out", c->peer);
+    if (c->state == ST_HANDSHAKE && !c->challenge_sent) {
+        if (start_handshake(c) != 0)
+            lcd_conn_free(c);
+        return;
     }
+    if (c->state == ST_HANDSHAKE)
+        hs_failed(c, "timed out", 0);
     lcd_conn_free(c);
 }

@@ -27,8 +27,12 @@ typedef struct lcd_conn {
     struct lcd_server *srv;
     struct bufferevent *bev;
     char peer[96]; /* "127.0.0.1:5555" or "[::1]:5555" */
+    struct sockaddr_storage sa;
     int state;
+    int challenge_sent;          /* 0 while a failing address waits */
     lcp_server_hs hs;
+    void *keyset;                /* lcd_keyset the handshake uses (a reference) */
+    lcp_key key;                 /* the key that authenticated the peer (copy) */
     struct event *timer;         /* handshake timeout, then close linger */
     struct lcd_session *sess;    /* NULL until HELLO or the first record */
     uint64_t next_seq;           /* number of the next record on this connection */
@@ -54,6 +58,9 @@ void lcd_conn_pause(lcd_conn *c, unsigned reason, int on);
 /* The daemon is stopping: tell a client that reads (it said HELLO) to
  * stop sending; what it already sent is still read and written. */
 void lcd_conn_notify_shutdown(lcd_conn *c);
+
+/* After a key reload: close the connection if its key is gone or changed. */
+void lcd_conn_check_key(lcd_conn *c);
 
 /* Authenticated and past the handshake? */
 int lcd_conn_is_open(const lcd_conn *c);

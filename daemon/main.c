@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "privdrop.h"
 #include "publish.h"
 #include "server.h"
 
@@ -95,8 +97,15 @@ static int run(const lcd_options *opt)
         lcd_log(LCD_ERR, "%s", err);
         goto out;
     }
-    lcd_log(LCD_INFO, "listening on %s port %d; port file %s; writing %s", srv->host,
-            srv->port, opt->port_file, opt->output);
+    /* Everything that needs root is open: give it up before any client
+     * byte is read (the loop has not run yet). */
+    if (opt->user && lcd_drop_privileges(opt->user, err, sizeof err) != 0) {
+        lcd_log(LCD_ERR, "%s", err);
+        goto out;
+    }
+    lcd_log(LCD_INFO, "listening on %s port %d; port file %s; writing %s%s%s", srv->host,
+            srv->port, opt->port_file, opt->output, opt->user ? "; running as " : "",
+            opt->user ? opt->user : "");
     if (lcd_notify_ready(&d.notify, srv) != 0)
         goto out;
     if (event_base_dispatch(base) < 0) {
@@ -142,6 +151,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "logcollectord: %s\n", err);
         lcd_options_free(&opt);
         return rc == 0 ? 0 : 1;
+    }
+    if (geteuid() == 0 && !opt.user && !opt.allow_root) {
+        fprintf(stderr, "logcollectord: refusing to run as root: give --user NAME to drop "
+                        "privileges after start-up, or --allow-root\n");
+        lcd_options_free(&opt);
+        return 1;
     }
     /* Broken peers must not kill us; a file over RLIMIT_FSIZE must make
      * write() fail (and be retried), not end the process. */

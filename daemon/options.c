@@ -36,6 +36,8 @@ static const opt_def defs[] = {
     {"max-sessions", OPT_NUM, OFF(max_sessions), 16, 10000000, "N", "sessions remembered for de-duplicating resends (default 16384)", 0},
     {"handshake-timeout", OPT_MS, OFF(handshake_timeout_ms), 1, 3600000, "SECONDS", "time a peer has to authenticate (default 5)", 0},
     {"allow-legacy-md5", OPT_FLAG, OFF(allow_legacy_md5), 0, 0, NULL, "accept Python <= 3.11's HMAC-MD5 handshake (weaker)", 0},
+    {"user", OPT_STR, OFF(user), 0, 0, "NAME", "started as root: open socket, files and keys, then run as NAME", 0},
+    {"allow-root", OPT_FLAG, OFF(allow_root), 0, 0, NULL, "allow running as root without --user (not recommended)", 0},
     {"rotate-size", OPT_SIZE, OFF(rotate_size), 0, LONG_MAX, "BYTES", "rotate the output when it reaches this size, K/M/G allowed (default 0: never; or use SIGHUP and logrotate)", 0},
     {"rotate-keep", OPT_NUM, OFF(rotate_keep), 1, 1000, "N", "rotated files to keep, OUTPUT.1 (newest) to OUTPUT.N (default 5)", 0},
     {"config", OPT_STR, OFF(config), 0, 0, "PATH", "config file of 'name = value' lines (default " LCD_DEFAULT_CONFIG " when present)", 1},
@@ -258,11 +260,26 @@ static const char *find_config_arg(int argc, char **argv)
     return NULL;
 }
 
+/* --help, --version and --gen-key must work whatever the config file says. */
+static int config_irrelevant(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ||
+            strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "--gen-key") == 0 ||
+            strncmp(argv[i], "--gen-key=", 10) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int lcd_options_parse(lcd_options *o, int argc, char **argv, char *err,
                       size_t errlen)
 {
     const char *config = find_config_arg(argc, argv);
-    if (lcd_options_load_config(o, config ? config : LCD_DEFAULT_CONFIG, config != NULL,
+    if (!config_irrelevant(argc, argv) &&
+        lcd_options_load_config(o, config ? config : LCD_DEFAULT_CONFIG, config != NULL,
                                 err, errlen) != 0)
         return -1;
 

@@ -6,6 +6,10 @@
 #include "server.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <stdarg.h>
+#include <time.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "conn.h"
 #include "control.h"
@@ -64,6 +69,24 @@ static void state_hook(int failing, void *arg)
         lcd_conn_pause(c, LCD_PAUSE_OUTPUT, failing);
 }
 
+/* Anyone who can write the output file (or replace it, through its
+ * directory) can forge records; say so. */
+static void warn_if_open_to_others(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & S_IWOTH))
+        lcd_log(LCD_WARN, "output file %s is writable by others: anyone can add lines to it "
+                "(chmod o-w)", path);
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    const char *dir = dirname(copy);
+    if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+        lcd_log(LCD_WARN, "directory %s of the output file is writable by others: anyone can "
+                "replace the file (chmod o-w)", dir);
+    free(copy);
+}
+
 int lcd_server_init(lcd_server *srv, struct event_base *base,
                     const lcd_options *opt, char *err, size_t errlen)
 {
@@ -73,8 +96,15 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     TAILQ_INIT(&srv->conns);
     TAILQ_INIT(&srv->ackq);
     gettimeofday(&srv->started, NULL);
+    lcd_ratelimit_init(&srv->rl);
 
-    if (lcp_keyring_load(&srv->keys, opt->key_file, 1, err, errlen) != 0)
+    srv->keys = calloc(1, sizeof *srv->keys);
+    if (!srv->keys) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    srv->keys->refs = 1;
+    if (lcp_keyring_load(&srv->keys->ring, opt->key_file, 1, err, errlen) != 0)
         return -1;
     srv->sessions = lcd_sessions_new((size_t)opt->max_sessions);
     if (!srv->sessions) {
@@ -86,6 +116,7 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     if (!srv->out)
         return -1;
     lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
+    warn_if_open_to_others(opt->output);
     return 0;
 }
 
@@ -274,9 +305,79 @@ void lcd_server_stop(lcd_server *srv)
     evtimer_add(srv->drain_timer, &tv);
 }
 
+lcd_keyset *lcd_keyset_ref(lcd_keyset *k)
+{
+    k->refs++;
+    return k;
+}
+
+void lcd_keyset_unref(lcd_keyset *k)
+{
+    if (k && --k->refs == 0) {
+        lcp_keyring_free(&k->ring);
+        free(k);
+    }
+}
+
+static void reload_keys(lcd_server *srv)
+{
+    char err[512];
+    lcd_keyset *ks = calloc(1, sizeof *ks);
+    if (!ks) {
+        lcd_log(LCD_ERR, "cannot reload keys: out of memory; keeping the old ones");
+        return;
+    }
+    ks->refs = 1;
+    if (lcp_keyring_load(&ks->ring, srv->opt->key_file, 1, err, sizeof err) != 0) {
+        lcd_log(LCD_ERR, "cannot reload keys: %s; keeping the old ones", err);
+        free(ks);
+        return;
+    }
+    lcd_keyset_unref(srv->keys);
+    srv->keys = ks;
+    lcd_log(LCD_INFO, "reloaded %zu key(s) from %s", ks->ring.n, srv->opt->key_file);
+    lcd_conn *c, *next;
+    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        lcd_conn_check_key(c);
+    }
+}
+
 void lcd_server_reload(lcd_server *srv)
 {
     lcd_output_reopen(srv->out);
+    reload_keys(srv);
+}
+
+int lcd_server_key_valid(const lcd_server *srv, const lcp_key *k)
+{
+    const lcp_key *now = lcp_keyring_find(&srv->keys->ring, k->name);
+    return now && now->len == k->len && CRYPTO_memcmp(now->bytes, k->bytes, k->len) == 0;
+}
+
+#define LOG_PER_SECOND 10
+
+void lcd_server_log_limited(lcd_server *srv, int level, const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (ts.tv_sec != srv->log_window) {
+        if (srv->log_suppressed)
+            lcd_log(level, "(%u similar messages suppressed)", srv->log_suppressed);
+        srv->log_window = ts.tv_sec;
+        srv->log_count = 0;
+        srv->log_suppressed = 0;
+    }
+    if (srv->log_count++ >= LOG_PER_SECOND) {
+        srv->log_suppressed++;
+        return;
+    }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lcd_log(level, "%s", msg);
 }
 
 uint64_t lcd_server_rejected_total(const lcd_server *srv)
@@ -338,12 +439,13 @@ char *lcd_server_status_json(lcd_server *srv)
             json_object_set_new(rej, name, json_integer((json_int_t)srv->cnt.records_rejected[i]));
     }
     json_t *o = json_pack(
-        "{s:i,s:I,s:f,s:{s:I,s:I,s:I},s:I,s:I,s:{s:I,s:o,s:I},s:I,s:I,s:I,s:b,s:I,s:I}",
+        "{s:i,s:I,s:f,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:{s:I,s:o,s:I},s:I,s:I,s:I,s:b,s:I,s:I}",
         "v", LCP_PROTO_VERSION, "pid", (json_int_t)getpid(), "uptime_s",
         ms_since(&srv->started) / 1e3, "connections", "current", (json_int_t)srv->nconns,
         "total", (json_int_t)srv->cnt.conn_total, "refused_full",
         (json_int_t)srv->cnt.conn_refused_full, "handshakes_failed",
-        (json_int_t)srv->cnt.handshakes_failed, "protocol_errors",
+        (json_int_t)srv->cnt.handshakes_failed, "handshakes_delayed",
+        (json_int_t)srv->cnt.handshakes_delayed, "protocol_errors",
         (json_int_t)srv->cnt.protocol_errors, "records", "accepted",
         (json_int_t)srv->cnt.records_accepted, "rejected", rej, "duplicate",
         (json_int_t)srv->cnt.records_duplicate, "bytes_in", (json_int_t)srv->cnt.bytes_in,
@@ -371,5 +473,6 @@ void lcd_server_free(lcd_server *srv)
         event_free(srv->drain_timer);
     lcd_output_free(srv->out);
     lcd_sessions_free(srv->sessions);
-    lcp_keyring_free(&srv->keys);
+    lcd_keyset_unref(srv->keys);
+    srv->keys = NULL;
 }

@@ -12,6 +12,7 @@
 #include "keyfile.h"
 #include "options.h"
 #include "output.h"
+#include "ratelimit.h"
 #include "record.h"
 #include "session.h"
 
@@ -26,6 +27,7 @@ typedef struct {
     uint64_t conn_total;
     uint64_t conn_refused_full;
     uint64_t handshakes_failed;
+    uint64_t handshakes_delayed; /* made to wait: their address kept failing */
     uint64_t records_accepted;
     uint64_t records_rejected[LCD_REJECT_REASONS];
     uint64_t records_duplicate; /* resends skipped because already written */
@@ -35,10 +37,20 @@ typedef struct {
 
 TAILQ_HEAD(lcd_conn_list, lcd_conn);
 
+/* The keys, shared by reference: a handshake in progress keeps the set it
+ * started with even if SIGHUP loads a new one. */
+typedef struct {
+    lcp_keyring ring;
+    unsigned refs;
+} lcd_keyset;
+
+lcd_keyset *lcd_keyset_ref(lcd_keyset *k);
+void lcd_keyset_unref(lcd_keyset *k);
+
 typedef struct lcd_server {
     struct event_base *base;
     const lcd_options *opt;
-    lcp_keyring keys;
+    lcd_keyset *keys;
     lcd_output *out;
     lcd_sessions *sessions;
     struct evconnlistener *listener;
@@ -55,6 +67,10 @@ typedef struct lcd_server {
     int port;
     struct timeval started;
     lcd_counters cnt;
+    lcd_ratelimit rl;
+    /* lcd_server_log_limited: at most a few lines a second */
+    int64_t log_window;
+    unsigned log_count, log_suppressed;
     /* receive time of the current loop turn, formatted once per change */
     struct timeval rt_tv;
     char rt[LCP_TIME_LEN + 1];
@@ -71,14 +87,23 @@ int lcd_server_listen(lcd_server *srv, char *err, size_t errlen);
  * the last acks, close everything, then leave the event loop. */
 void lcd_server_stop(lcd_server *srv);
 
-/* SIGHUP: reopen the output file. */
+/* SIGHUP: reopen the output file and reload the keys (sessions whose key
+ * is gone or changed are closed). */
 void lcd_server_reload(lcd_server *srv);
+
+/* Does the current key set still hold this key, with the same bytes? */
+int lcd_server_key_valid(const lcd_server *srv, const lcp_key *k);
 
 /* Receive time: refreshed when a read batch starts, read per record. */
 void lcd_server_rt_refresh(lcd_server *srv);
 const char *lcd_server_rt(lcd_server *srv);
 
 uint64_t lcd_server_rejected_total(const lcd_server *srv);
+
+/* lcd_log for messages a peer can cause at will (failed handshakes): at
+ * most 10 a second, then one line saying how many were suppressed. */
+void lcd_server_log_limited(lcd_server *srv, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* SIGUSR1: the counters on one line of stderr. */
 void lcd_server_log_status(lcd_server *srv);

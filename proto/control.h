@@ -27,6 +27,7 @@ enum {
     LCP_ERR_TOO_MANY_CLIENTS = 100, /* sent instead of a challenge, then close */
     LCP_ERR_BAD_CONTROL = 101,      /* malformed control message, then close */
     LCP_ERR_SHUTDOWN = 102,         /* daemon stopping, then close */
+    LCP_ERR_KEY_REVOKED = 103,      /* the session's key was removed (SIGHUP), then close */
 };
 
 #define LCP_SID_HEX 32 /* 128-bit session id, lower-case hex */
@@ -46,6 +47,7 @@ typedef struct {
     uint32_t max_record;  /* the daemon's --max-record */
 } lcp_welcome;
 
+#define LCP_CONTROL_MAX 4096 /* a control message may be this long whatever --max-record is */
 #define LCP_ACK_LEN 9        /* type + u64 */
 #define LCP_ERROR_HEAD 11    /* type + u64 seq + u16 code */
 #define LCP_ERROR_TEXT_MAX 240

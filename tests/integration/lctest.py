@@ -140,8 +140,9 @@ class Daemon:
             self.start()
 
     def argv(self):
+        root = ["--allow-root"] if os.geteuid() == 0 and "--user" not in self.extra else []
         return [DAEMON, "--port-file", self.port_file, "--key-file", self.key_file,
-                "--output", self.output] + self.extra
+                "--output", self.output] + root + self.extra
 
     def start(self, wait=True):
         self._err = open(self.stderr_path, "ab")
@@ -306,8 +307,12 @@ HELLO, WELCOME, ACK, ERROR, STATUS_REQ, STATUS = 1, 2, 3, 4, 5, 6
 
 def authed(d):
     """A connection that passed the modern handshake."""
+    return authed_with(d, d.key)
+
+
+def authed_with(d, key):
     s = connect(d)
-    check(modern_client_handshake(s, d.key), "handshake failed")
+    check(modern_client_handshake(s, key), "handshake failed")
     return s
 
 

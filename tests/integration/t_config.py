@@ -44,11 +44,13 @@ def scenario():
     ]
     for text, expect in cases:
         write(conf, text)
-        cp = run([DAEMON, "--config", conf, "--port-file", os.path.join(t, "p")], check_rc=False, timeout=10)
+        cp = run([DAEMON, "--allow-root", "--config", conf, "--port-file", os.path.join(t, "p")],
+                 check_rc=False, timeout=10)
         check(cp.returncode == 1, "%r: exit %d" % (text, cp.returncode))
         check(expect in cp.stderr and len(cp.stderr.strip().splitlines()) == 1,
               "%r: stderr %r lacks %r" % (text, cp.stderr, expect))
-    cp = run([DAEMON, "--config", os.path.join(t, "missing.conf")], check_rc=False, timeout=10)
+    cp = run([DAEMON, "--allow-root", "--config", os.path.join(t, "missing.conf")], check_rc=False,
+             timeout=10)
     check(cp.returncode == 1 and "cannot read config file" in cp.stderr, "missing --config: %r" % cp.stderr)
 
 

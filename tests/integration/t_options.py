@@ -20,7 +20,8 @@ def scenario():
     check(os.stat(key).st_mode & 0o777 == 0o600, "generated key is not mode 0600")
     check(len(open(key).read().strip()) == 64, "generated key is not 32 bytes of hex")
     fails(["--gen-key", key], "File exists")
-    base = ["--port-file", os.path.join(t, "port"), "--output", os.path.join(t, "out")]
+    root = ["--allow-root"] if os.geteuid() == 0 else []
+    base = ["--port-file", os.path.join(t, "port"), "--output", os.path.join(t, "out")] + root
 
     fails(["--bogus"], "unknown option '--bogus'")
     fails(["--port"], "needs a value")
@@ -39,9 +40,9 @@ def scenario():
     os.chmod(short, 0o600)
     fails(base + ["--key-file", short], "at least 16 are needed")
     fails(base + ["--key-file", key, "--bind", "not-an-ip"], "--bind not-an-ip is not an IP address")
-    fails(["--key-file", key, "--port-file", "/nonexistent/dir/port", "--output", os.path.join(t, "o")],
+    fails(root + ["--key-file", key, "--port-file", "/nonexistent/dir/port", "--output", os.path.join(t, "o")],
           "cannot open lock file /nonexistent/dir/port.lock")
-    fails(["--key-file", key, "--port-file", os.path.join(t, "p2"), "--output", "/nonexistent/dir/out"],
+    fails(root + ["--key-file", key, "--port-file", os.path.join(t, "p2"), "--output", "/nonexistent/dir/out"],
           "cannot open output file /nonexistent/dir/out")
     check(not os.path.exists(os.path.join(t, "p2")), "port file published by a daemon that failed")
     cp = run([DAEMON, "--help"])

@@ -10,7 +10,9 @@ from lctest import DAEMON, Daemon, check, main, run
 def scenario():
     d = Daemon()
     before = open(d.port_file).read()
-    cp = run(d.argv()[:-2] + ["--output", os.path.join(d.dir, "other.jsonl")], check_rc=False, timeout=10)
+    argv = d.argv()
+    argv[argv.index("--output") + 1] = os.path.join(d.dir, "other.jsonl")
+    cp = run(argv, check_rc=False, timeout=10)
     check(cp.returncode == 1, "second daemon exit status %d" % cp.returncode)
     check("already running (pid %d)" % d.proc.pid in cp.stderr,
           "second daemon did not name the first: %r" % cp.stderr)
