@@ -17,7 +17,7 @@ SOVERSION := 1
 LIBVER    := 1.0.0
 VERSION   := 0.1.0
 
-PKGS := libevent jansson libcrypto libsystemd
+PKGS := libevent libevent_openssl jansson libssl libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 LIB_LIBS   := $(shell pkg-config --libs jansson libcrypto 2>/dev/null) -lpthread

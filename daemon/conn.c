@@ -27,8 +27,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/rand.h>
 
 #include "control.h"
@@ -127,7 +130,19 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 
-    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (srv->tls) {
+        SSL *ssl = SSL_new(srv->tls);
+        c->bev = ssl ? bufferevent_openssl_socket_new(srv->base, fd, ssl,
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE)
+                     : NULL;
+        if (c->bev)
+            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+        else if (ssl)
+            SSL_free(ssl);
+    } else {
+        c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
     c->timer = evtimer_new(srv->base, timer_cb, c);
     if (!c->bev || !c->timer) {
         if (!c->bev)
@@ -648,7 +663,17 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     lcd_conn *c = arg;
     (void)bev;
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        if (c->state == ST_HANDSHAKE) {
+        unsigned long tls_err = c->srv->tls ? bufferevent_get_openssl_error(c->bev) : 0;
+        if (tls_err) {
+            char why[256];
+            ERR_error_string_n(tls_err, why, sizeof why);
+            while (bufferevent_get_openssl_error(c->bev))
+                ;
+            if (c->state == ST_HANDSHAKE)
+                hs_failed(c, why, 1);
+            else
+                lcd_log(LCD_INFO, "TLS error from %s: %s", c->peer, why);
+        } else if (c->state == ST_HANDSHAKE) {
             hs_failed(c, "it closed the connection", 0);
         } else if (c->skip || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
             lcd_log(LCD_INFO, "%s closed the connection in the middle of a frame; "

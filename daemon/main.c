@@ -110,7 +110,7 @@ static int run(const lcd_options *opt)
             goto out;
         }
     }
-    if (lcd_portfile_publish(&pf, srv->host, srv->port, err, sizeof err) != 0) {
+    if (lcd_portfile_publish(&pf, srv->host, srv->port, srv->tls != NULL, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
         goto out;
     }
@@ -120,9 +120,9 @@ static int run(const lcd_options *opt)
         lcd_log(LCD_ERR, "%s", err);
         goto out;
     }
-    lcd_log(LCD_INFO, "listening on %s port %d; port file %s; writing %s%s%s", srv->host,
-            srv->port, opt->port_file, opt->output, opt->user ? "; running as " : "",
-            opt->user ? opt->user : "");
+    lcd_log(LCD_INFO, "listening on %s port %d%s; port file %s; writing %s%s%s", srv->host,
+            srv->port, srv->tls ? " (TLS)" : "", opt->port_file, opt->output,
+            opt->user ? "; running as " : "", opt->user ? opt->user : "");
     if (lcd_notify_ready(&d.notify, srv) != 0)
         goto out;
     if (event_base_dispatch(base) < 0) {

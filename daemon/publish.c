@@ -91,10 +91,10 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-int lcd_portfile_publish(lcd_portfile *pf, const char *host, int port, char *err,
-                         size_t errlen)
+int lcd_portfile_publish(lcd_portfile *pf, const char *host, int port, int tls,
+                         char *err, size_t errlen)
 {
-    lcp_portinfo info = {.port = port, .pid = (long)getpid(), .proto = 1};
+    lcp_portinfo info = {.port = port, .pid = (long)getpid(), .proto = 1, .tls = tls};
     snprintf(info.host, sizeof info.host, "%s", host);
     char line[160];
     int len = lcp_portinfo_format(&info, line, sizeof line);

@@ -27,6 +27,7 @@
 #include "control.h"
 #include "frame.h"
 #include "log.h"
+#include "tls.h"
 
 #define DRAIN_TICK_MS 50
 #define DRAIN_MAX_MS 5000
@@ -117,6 +118,11 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
         return -1;
     lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
     warn_if_open_to_others(opt->output);
+    if (opt->tls_cert || opt->tls_key || opt->tls_client_ca) {
+        srv->tls = lcd_tls_context(opt->tls_cert, opt->tls_key, opt->tls_client_ca, err, errlen);
+        if (!srv->tls)
+            return -1;
+    }
     return 0;
 }
 
@@ -180,6 +186,12 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 
 int lcd_server_listen(lcd_server *srv, char *err, size_t errlen)
 {
+    if (!srv->tls && !srv->opt->allow_plaintext && !lcd_is_loopback(srv->opt->bind)) {
+        snprintf(err, errlen, "--bind %s is not a loopback address: without TLS the records "
+                 "would cross the network in clear and the handshake could be relayed; give "
+                 "--tls-cert and --tls-key, or --allow-plaintext", srv->opt->bind);
+        return -1;
+    }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
@@ -475,4 +487,7 @@ void lcd_server_free(lcd_server *srv)
     lcd_sessions_free(srv->sessions);
     lcd_keyset_unref(srv->keys);
     srv->keys = NULL;
+    if (srv->tls)
+        lcd_tls_context_free(srv->tls);
+    srv->tls = NULL;
 }

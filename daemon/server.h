@@ -51,6 +51,7 @@ typedef struct lcd_server {
     struct event_base *base;
     const lcd_options *opt;
     lcd_keyset *keys;
+    struct ssl_ctx_st *tls;  /* NULL: plaintext */
     lcd_output *out;
     lcd_sessions *sessions;
     struct evconnlistener *listener;

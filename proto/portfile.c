@@ -13,8 +13,8 @@
 int lcp_portinfo_format(const lcp_portinfo *p, char *out, size_t cap)
 {
     /* host is an address literal we produced with inet_ntop: no escaping. */
-    int n = snprintf(out, cap, "{\"host\":\"%s\",\"port\":%d,\"pid\":%ld,\"proto\":%d}\n",
-                     p->host, p->port, p->pid, p->proto);
+    int n = snprintf(out, cap, "{\"host\":\"%s\",\"port\":%d,\"pid\":%ld,\"proto\":%d%s}\n",
+                     p->host, p->port, p->pid, p->proto, p->tls ? ",\"tls\":true" : "");
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -30,9 +30,10 @@ int lcp_portinfo_parse(const char *text, size_t len, lcp_portinfo *p,
     }
     const char *host = NULL;
     json_int_t port = 0, pid = 0, proto = 0;
+    int tls = 0;
     int rc = -1;
-    if (json_unpack_ex(o, &je, 0, "{s:s,s:I,s?I,s:I}", "host", &host, "port", &port,
-                       "pid", &pid, "proto", &proto) != 0) {
+    if (json_unpack_ex(o, &je, 0, "{s:s,s:I,s?I,s:I,s?b}", "host", &host, "port", &port,
+                       "pid", &pid, "proto", &proto, "tls", &tls) != 0) {
         snprintf(err, errlen, "%s", je.text);
         goto out;
     }
@@ -53,6 +54,7 @@ int lcp_portinfo_parse(const char *text, size_t len, lcp_portinfo *p,
     p->port = (int)port;
     p->pid = (long)pid;
     p->proto = (int)proto;
+    p->tls = tls;
     rc = 0;
 out:
     json_decref(o);

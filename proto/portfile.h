@@ -2,6 +2,7 @@
  * portfile.h - the port file's contents: one line of JSON telling clients
  * where the daemon listens, e.g.
  *   {"host":"127.0.0.1","port":43567,"pid":1234,"proto":1}
+ * plus "tls":true when the port speaks TLS.
  * Writing it atomically is the daemon's job (daemon/portfile.c); this is
  * only the format, shared with the client.
  */
@@ -17,6 +18,7 @@ typedef struct {
     int port;
     long pid;
     int proto;
+    int tls;  /* the daemon speaks TLS on this port ("tls":true) */
 } lcp_portinfo;
 
 /* Returns the line's length (newline included), or -1. */
