@@ -36,6 +36,10 @@ static const opt_def defs[] = {
     {"max-sessions", OPT_NUM, OFF(max_sessions), 16, 10000000, "N", "sessions remembered for de-duplicating resends (default 16384)", 0},
     {"handshake-timeout", OPT_MS, OFF(handshake_timeout_ms), 1, 3600000, "SECONDS", "time a peer has to authenticate (default 5)", 0},
     {"allow-legacy-md5", OPT_FLAG, OFF(allow_legacy_md5), 0, 0, NULL, "accept Python <= 3.11's HMAC-MD5 handshake (weaker)", 0},
+    {"tls-cert", OPT_STR, OFF(tls_cert), 0, 0, "PATH", "serve TLS with this certificate chain (PEM); needs --tls-key", 0},
+    {"tls-key", OPT_STR, OFF(tls_key), 0, 0, "PATH", "the certificate's private key (PEM)", 0},
+    {"tls-client-ca", OPT_STR, OFF(tls_client_ca), 0, 0, "PATH", "require client certificates signed by this CA (PEM)", 0},
+    {"allow-plaintext", OPT_FLAG, OFF(allow_plaintext), 0, 0, NULL, "allow a non-loopback --bind without TLS", 0},
     {"user", OPT_STR, OFF(user), 0, 0, "NAME", "started as root: open socket, files and keys, then run as NAME", 0},
     {"allow-root", OPT_FLAG, OFF(allow_root), 0, 0, NULL, "allow running as root without --user (not recommended)", 0},
     {"rotate-size", OPT_SIZE, OFF(rotate_size), 0, LONG_MAX, "BYTES", "rotate the output when it reaches this size, K/M/G allowed (default 0: never; or use SIGHUP and logrotate)", 0},
@@ -127,6 +131,7 @@ static int set_option(lcd_options *o, const opt_def *d, const char *val,
     case OPT_SIZE:
     case OPT_MS:
         if (parse_number(val, d->kind == OPT_SIZE, &v) != 0 ||
+            (d->kind == OPT_MS && v > d->max / 1000) || /* v * 1000 must not overflow */
             (d->kind == OPT_MS ? v * 1000 : v) < d->min ||
             (d->kind == OPT_MS ? v * 1000 : v) > d->max) {
             if (d->kind == OPT_MS)
@@ -246,16 +251,23 @@ int lcd_options_load_config(lcd_options *o, const char *path, int must_exist,
 }
 
 /* --config PATH or --config=PATH, looked for before the real parse so the
- * file is applied first and the command line wins. */
+ * file is applied first and the command line wins.  getopt_long also takes
+ * an abbreviation (--conf): so does this. */
 static const char *find_config_arg(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        const char *name = argv[i] + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        if (len == 0 || len > 6 || strncmp(name, "config", len) != 0)
+            continue;
+        if (eq)
+            return eq + 1;
+        if (i + 1 < argc)
             return argv[i + 1];
-        if (strncmp(argv[i], "--config=", 9) == 0)
-            return argv[i] + 9;
     }
     return NULL;
 }
@@ -306,8 +318,9 @@ int lcd_options_parse(lcd_options *o, int argc, char **argv, char *err,
         if (c == '?' || c == ':') {
             const char *bad = argv[optind - 1];
             if (optopt >= 256)
-                snprintf(err, errlen, "option --%s needs a value (see --help)",
-                         defs[optopt - 256].name);
+                snprintf(err, errlen, "option --%s %s (see --help)", defs[optopt - 256].name,
+                         defs[optopt - 256].kind == OPT_FLAG ? "takes no value"
+                                                             : "needs a value");
             else
                 snprintf(err, errlen, "unknown option '%s' (see --help)", bad);
             return -1;

@@ -23,6 +23,8 @@ typedef struct {
     long max_sessions;     /* remembered sessions (for resends) */
     long handshake_timeout_ms;
     int allow_legacy_md5;
+    char *tls_cert, *tls_key, *tls_client_ca;
+    int allow_plaintext;   /* non-loopback bind without TLS */
     char *user;            /* drop root to this user after start-up */
     int allow_root;
     long rotate_size;      /* bytes; 0: no built-in rotation */
