@@ -126,13 +126,14 @@ def wait_for(pred, timeout=10.0, what="condition"):
 class Daemon:
     """A logcollectord in a temporary directory, on a kernel-chosen port."""
 
-    def __init__(self, *extra, dir=None, key=True, start=True, output="out.jsonl"):
+    def __init__(self, *extra, dir=None, key=True, start=True, output="out.jsonl", wrapper=()):
         self.dir = dir or tmpdir()
         self.port_file = os.path.join(self.dir, "port")
         self.key_file = os.path.join(self.dir, "key")
         self.output = os.path.join(self.dir, output)
         self.stderr_path = os.path.join(self.dir, "daemon.stderr")
         self.extra = list(extra)
+        self.wrapper = list(wrapper)   # e.g. valgrind and its options
         self.proc = None
         if key and not os.path.exists(self.key_file):
             run([DAEMON, "--gen-key", self.key_file])
@@ -146,9 +147,10 @@ class Daemon:
 
     def start(self, wait=True):
         self._err = open(self.stderr_path, "ab")
-        self.proc = spawn(self.argv(), stdout=subprocess.DEVNULL, stderr=self._err)
+        self.proc = spawn(self.wrapper + self.argv(), stdout=subprocess.DEVNULL, stderr=self._err)
         if wait:
-            wait_for(self._published, 10, "port file from " + " ".join(self.argv()))
+            wait_for(self._published, 60 if self.wrapper else 10,
+                     "port file from " + " ".join(self.argv()))
         return self
 
     def _published(self):
@@ -159,6 +161,7 @@ class Daemon:
             info = json.load(open(self.port_file))
         except (OSError, ValueError):
             return None
+        # (under a wrapper such as valgrind the pid is the wrapper's, too)
         return info if info.get("pid") == self.proc.pid else None
 
     @property
