@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <ctype.h>
 
-typedef enum { OPT_STR, OPT_NUM, OPT_SIZE, OPT_MS, OPT_FLAG } opt_kind;
+typedef enum { OPT_STR, OPT_NUM, OPT_SIZE, OPT_MS, OPT_FLAG, OPT_FSYNC } opt_kind;
 
 typedef struct {
     const char *name;
@@ -42,6 +42,7 @@ static const opt_def defs[] = {
     {"allow-plaintext", OPT_FLAG, OFF(allow_plaintext), 0, 0, NULL, "allow a non-loopback --bind without TLS", 0},
     {"user", OPT_STR, OFF(user), 0, 0, "NAME", "started as root: open socket, files and keys, then run as NAME", 0},
     {"allow-root", OPT_FLAG, OFF(allow_root), 0, 0, NULL, "allow running as root without --user (not recommended)", 0},
+    {"fsync", OPT_FSYNC, OFF(fsync_mode), 1, 3600000, "WHEN", "never, batch (before every ack), or interval=MS (default interval=1000)", 0},
     {"rotate-size", OPT_SIZE, OFF(rotate_size), 0, LONG_MAX, "BYTES", "rotate the output when it reaches this size, K/M/G allowed (default 0: never; or use SIGHUP and logrotate)", 0},
     {"rotate-keep", OPT_NUM, OFF(rotate_keep), 1, 1000, "N", "rotated files to keep, OUTPUT.1 (newest) to OUTPUT.N (default 5)", 0},
     {"config", OPT_STR, OFF(config), 0, 0, "PATH", "config file of 'name = value' lines (default " LCD_DEFAULT_CONFIG " when present)", 1},
@@ -72,6 +73,8 @@ void lcd_options_defaults(lcd_options *o)
     o->max_sessions = 16384;
     o->handshake_timeout_ms = 5000;
     o->rotate_keep = 5;
+    o->fsync_mode = LCD_FSYNC_INTERVAL;
+    o->fsync_ms = 1000;
 }
 
 void lcd_options_free(lcd_options *o)
@@ -119,6 +122,24 @@ static int set_option(lcd_options *o, const opt_def *d, const char *val,
     case OPT_FLAG:
         *(int *)field = 1;
         return 0;
+    case OPT_FSYNC:
+        if (strcmp(val, "never") == 0) {
+            o->fsync_mode = LCD_FSYNC_NEVER;
+            return 0;
+        }
+        if (strcmp(val, "batch") == 0) {
+            o->fsync_mode = LCD_FSYNC_BATCH;
+            return 0;
+        }
+        if (strncmp(val, "interval=", 9) == 0 && parse_number(val + 9, 0, &v) == 0 &&
+            v >= d->min && v <= d->max) {
+            o->fsync_mode = LCD_FSYNC_INTERVAL;
+            o->fsync_ms = v;
+            return 0;
+        }
+        snprintf(err, errlen, "%s%s must be never, batch or interval=MS (MS from %ld to %ld), "
+                 "not '%s'", dash, d->name, d->min, d->max, val);
+        return -1;
     case OPT_STR:
         if (!*val) {
             snprintf(err, errlen, "%s%s needs a non-empty value", dash, d->name);
@@ -251,10 +272,11 @@ int lcd_options_load_config(lcd_options *o, const char *path, int must_exist,
 }
 
 /* --config PATH or --config=PATH, looked for before the real parse so the
- * file is applied first and the command line wins.  getopt_long also takes
- * an abbreviation (--conf): so does this. */
+ * file is applied first and the command line wins.  Like getopt_long, this
+ * takes an abbreviation (--conf) and, if repeated, the last one. */
 static const char *find_config_arg(int argc, char **argv)
 {
+    const char *found = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
@@ -265,11 +287,11 @@ static const char *find_config_arg(int argc, char **argv)
         if (len == 0 || len > 6 || strncmp(name, "config", len) != 0)
             continue;
         if (eq)
-            return eq + 1;
-        if (i + 1 < argc)
-            return argv[i + 1];
+            found = eq + 1;
+        else if (i + 1 < argc)
+            found = argv[++i];
     }
-    return NULL;
+    return found;
 }
 
 /* --help, --version and --gen-key must work whatever the config file says. */

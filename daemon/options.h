@@ -27,12 +27,16 @@ typedef struct {
     int allow_plaintext;   /* non-loopback bind without TLS */
     char *user;            /* drop root to this user after start-up */
     int allow_root;
+    int fsync_mode;        /* LCD_FSYNC_* */
+    long fsync_ms;         /* with LCD_FSYNC_INTERVAL */
     long rotate_size;      /* bytes; 0: no built-in rotation */
     long rotate_keep;
     char *config;
     char *gen_key;         /* --gen-key PATH: write a key and exit */
     int help, version;
 } lcd_options;
+
+enum { LCD_FSYNC_NEVER, LCD_FSYNC_BATCH, LCD_FSYNC_INTERVAL };
 
 void lcd_options_defaults(lcd_options *o);
 

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "options.h"
 
 /* Write without waiting for the end of the turn past this many bytes, so a
  * flood from many peers cannot grow the buffer without bound. */
@@ -43,10 +44,16 @@ struct lcd_output {
     int retry_ms;
     uint64_t file_size;       /* of the file at path, as we know it */
     long rotate_size, rotate_keep;
+    int fsync_mode;
+    long fsync_ms;
+    int dirty;                /* written since the last fdatasync */
+    uint64_t syncs;
+    struct event *sync_ev;
     lcd_output_hooks hooks;
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
+static void sync_cb(evutil_socket_t fd, short what, void *arg);
 static void rotate(lcd_output *o);
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -79,7 +86,8 @@ lcd_output *lcd_output_open(struct event_base *base, const char *path,
     o->buf = evbuffer_new();
     o->flush_ev = event_new(base, -1, 0, flush_cb, o);
     o->retry_ev = evtimer_new(base, retry_cb, o);
-    if (!o->path || !o->buf || !o->flush_ev || !o->retry_ev) {
+    o->sync_ev = evtimer_new(base, sync_cb, o);
+    if (!o->path || !o->buf || !o->flush_ev || !o->retry_ev || !o->sync_ev) {
         snprintf(err, errlen, "out of memory");
         lcd_output_free(o);
         return NULL;
@@ -166,9 +174,41 @@ static void set_failing(lcd_output *o, int failing, int err)
         o->hooks.state(failing, o->hooks.arg);
 }
 
+static int sync_now(lcd_output *o)
+{
+    if (!o->dirty)
+        return 0;
+    o->dirty = 0;
+    o->syncs++;
+    if (fdatasync(o->fd) == 0)
+        return 0;
+    o->write_errors++;
+    lcd_log(LCD_ERR, "cannot sync output file %s to disk: %s; records written before this "
+            "may be lost if the machine crashes", o->path, strerror(errno));
+    return -1;
+}
+
+static void sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sync_now(arg);
+}
+
+static void after_write(lcd_output *o)
+{
+    if (o->fsync_mode == LCD_FSYNC_BATCH) {
+        sync_now(o); /* before the marks resolve: the acks then mean "on disk" */
+    } else if (o->fsync_mode == LCD_FSYNC_INTERVAL && !evtimer_pending(o->sync_ev, NULL)) {
+        struct timeval tv = {o->fsync_ms / 1000, (o->fsync_ms % 1000) * 1000};
+        evtimer_add(o->sync_ev, &tv);
+    }
+}
+
 int lcd_output_flush(lcd_output *o)
 {
     int err = 0;
+    uint64_t before = o->written;
     while (evbuffer_get_length(o->buf) > 0) {
         int n = evbuffer_write(o->buf, o->fd);
         if (n < 0 && errno == EINTR)
@@ -179,6 +219,10 @@ int lcd_output_flush(lcd_output *o)
         }
         o->written += (uint64_t)n;
         o->file_size += (uint64_t)n;
+    }
+    if (o->written != before) {
+        o->dirty = 1;
+        after_write(o);
     }
     resolve_marks(o);
     if (err) {
@@ -219,6 +263,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 /* Open path anew and swap it in; the old file stays in use on failure. */
 static int swap_file(lcd_output *o)
 {
+    sync_now(o); /* what went to the old file is synced before we let go of it */
     char err[512];
     uint64_t size;
     int fd = open_path(o->path, &size, err, sizeof err);
@@ -278,6 +323,17 @@ static void rotate(lcd_output *o)
         lcd_log(LCD_INFO, "rotated output file %s (--rotate-size %ld)", o->path, o->rotate_size);
 }
 
+void lcd_output_set_fsync(lcd_output *o, int mode, long ms)
+{
+    o->fsync_mode = mode;
+    o->fsync_ms = ms;
+}
+
+uint64_t lcd_output_syncs(const lcd_output *o)
+{
+    return o->syncs;
+}
+
 void lcd_output_set_rotation(lcd_output *o, long size, long keep)
 {
     o->rotate_size = size;
@@ -312,6 +368,10 @@ void lcd_output_free(lcd_output *o)
         event_free(o->flush_ev);
     if (o->retry_ev)
         event_free(o->retry_ev);
+    if (o->sync_ev)
+        event_free(o->sync_ev);
+    if (o->fd >= 0)
+        sync_now(o);
     if (o->buf)
         evbuffer_free(o->buf);
     if (o->fd >= 0)

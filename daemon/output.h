@@ -57,6 +57,13 @@ int lcd_output_reopen(lcd_output *o);
  * OUTPUT.1..OUTPUT.(keep-1) up by one, rename OUTPUT to OUTPUT.1, reopen. */
 void lcd_output_set_rotation(lcd_output *o, long size, long keep);
 
+/* Durability: LCD_FSYNC_NEVER (leave it to the kernel), LCD_FSYNC_BATCH
+ * (fdatasync after each write, before the acks it covers), or
+ * LCD_FSYNC_INTERVAL (fdatasync at most every ms, when something was
+ * written). */
+void lcd_output_set_fsync(lcd_output *o, int mode, long ms);
+uint64_t lcd_output_syncs(const lcd_output *o);
+
 size_t lcd_output_pending(const lcd_output *o);
 int lcd_output_failing(const lcd_output *o);
 uint64_t lcd_output_bytes_written(const lcd_output *o);

@@ -117,6 +117,7 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     if (!srv->out)
         return -1;
     lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
+    lcd_output_set_fsync(srv->out, opt->fsync_mode, opt->fsync_ms);
     warn_if_open_to_others(opt->output);
     if (opt->tls_cert || opt->tls_key || opt->tls_client_ca) {
         srv->tls = lcd_tls_context(opt->tls_cert, opt->tls_key, opt->tls_client_ca, err, errlen);
@@ -451,7 +452,7 @@ char *lcd_server_status_json(lcd_server *srv)
             json_object_set_new(rej, name, json_integer((json_int_t)srv->cnt.records_rejected[i]));
     }
     json_t *o = json_pack(
-        "{s:i,s:I,s:f,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:{s:I,s:o,s:I},s:I,s:I,s:I,s:b,s:I,s:I}",
+        "{s:i,s:I,s:f,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:{s:I,s:o,s:I},s:I,s:I,s:I,s:I,s:b,s:I,s:I}",
         "v", LCP_PROTO_VERSION, "pid", (json_int_t)getpid(), "uptime_s",
         ms_since(&srv->started) / 1e3, "connections", "current", (json_int_t)srv->nconns,
         "total", (json_int_t)srv->cnt.conn_total, "refused_full",
@@ -461,7 +462,8 @@ char *lcd_server_status_json(lcd_server *srv)
         (json_int_t)srv->cnt.protocol_errors, "records", "accepted",
         (json_int_t)srv->cnt.records_accepted, "rejected", rej, "duplicate",
         (json_int_t)srv->cnt.records_duplicate, "bytes_in", (json_int_t)srv->cnt.bytes_in,
-        "bytes_written", (json_int_t)lcd_output_bytes_written(srv->out), "write_errors",
+        "bytes_written", (json_int_t)lcd_output_bytes_written(srv->out), "syncs",
+        (json_int_t)lcd_output_syncs(srv->out), "write_errors",
         (json_int_t)lcd_output_write_errors(srv->out), "output_failing",
         srv->output_failing, "output_pending", (json_int_t)lcd_output_pending(srv->out),
         "sessions", (json_int_t)lcd_sessions_count(srv->sessions));
