@@ -162,6 +162,14 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, OUTQ_LOW, 0);
     bufferevent_set_max_single_read(c->bev, MAX_SINGLE_READ);
+    /* Bound what a peer can make us hold unprocessed: enough for one
+     * largest frame, or --max-unwritten if that is larger. */
+    size_t frame_max = (size_t)(srv->opt->max_record > LCP_CONTROL_MAX ? srv->opt->max_record
+                                                                       : LCP_CONTROL_MAX) +
+                       LCP_FRAME_HDR;
+    size_t high = (size_t)srv->opt->max_unwritten > frame_max ? (size_t)srv->opt->max_unwritten
+                                                              : frame_max;
+    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
 
     long delay = lcd_ratelimit_delay(&srv->rl, sa, now_ms());
     if (delay > 0) {
@@ -504,7 +512,9 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
         protocol_error(c, "out of memory");
         return;
     }
-    lcd_output_commit(c->srv->out, lcp_record_splice(dst, rec, &info, tbuf, tl));
+    size_t n = lcp_record_splice(dst, rec, &info, tbuf, tl);
+    lcd_output_commit(c->srv->out, n);
+    c->batch_bytes += n;
     free(heap);
     s->queued = seq;
     c->srv->cnt.records_accepted++;
@@ -580,8 +590,12 @@ static void read_cb(struct bufferevent *bev, void *arg)
     int batch = 0;
     if (c->state == ST_OPEN)
         lcd_server_rt_refresh(srv);
+    c->batch_bytes = 0;
 
-    while (c->state != ST_CLOSING) {
+    /* At most --max-unwritten bytes of records per turn: the rest waits in
+     * the input buffer (whose size the read high-watermark bounds) until
+     * this batch is written. */
+    while (c->state != ST_CLOSING && c->batch_bytes < (size_t)srv->opt->max_unwritten) {
         size_t avail = evbuffer_get_length(in);
         if (c->skip) {
             size_t n = avail < c->skip ? avail : (size_t)c->skip;
@@ -639,6 +653,13 @@ static void read_cb(struct bufferevent *bev, void *arg)
         if (lcd_output_mark(srv->out, c->sess, c->sess->queued) == 0)
             c->sess->refs++;
         lcd_output_schedule(srv->out);
+    }
+    if (c->state == ST_OPEN && c->batch_bytes >= (size_t)srv->opt->max_unwritten &&
+        evbuffer_get_length(in) > 0) {
+        /* Come back for the rest on the next loop turn, after the flush
+         * that this turn ends with. */
+        srv->cnt.reads_capped++;
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
     }
     if (c->state == ST_CLOSING)
         lcd_conn_close(c, 1);

@@ -43,6 +43,7 @@ typedef struct lcd_conn {
     char *tail;                  /* constant trusted fields: ,"_app":...,"_peer":"..." */
     size_t tail_len;
     unsigned pause;              /* LCD_PAUSE_* bits */
+    size_t batch_bytes;          /* record bytes appended in this read batch */
 } lcd_conn;
 
 /* Take over an accepted socket and start the handshake. */

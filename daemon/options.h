@@ -20,6 +20,7 @@ typedef struct {
     char *output;
     long max_record;       /* bytes */
     long max_clients;
+    long max_unwritten;    /* per connection, bytes read but not yet written */
     long max_sessions;     /* remembered sessions (for resends) */
     long handshake_timeout_ms;
     int allow_legacy_md5;

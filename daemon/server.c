@@ -187,12 +187,6 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 
 int lcd_server_listen(lcd_server *srv, char *err, size_t errlen)
 {
-    if (!srv->tls && !srv->opt->allow_plaintext && !lcd_is_loopback(srv->opt->bind)) {
-        snprintf(err, errlen, "--bind %s is not a loopback address: without TLS the records "
-                 "would cross the network in clear and the handshake could be relayed; give "
-                 "--tls-cert and --tls-key, or --allow-plaintext", srv->opt->bind);
-        return -1;
-    }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
@@ -202,6 +196,13 @@ int lcd_server_listen(lcd_server *srv, char *err, size_t errlen)
     if (rc != 0) {
         snprintf(err, errlen, "--bind %s is not an IP address: %s", srv->opt->bind,
                  gai_strerror(rc));
+        return -1;
+    }
+    if (!srv->tls && !srv->opt->allow_plaintext && !lcd_is_loopback(srv->opt->bind)) {
+        snprintf(err, errlen, "--bind %s is not a loopback address: without TLS the records "
+                 "would cross the network in clear and the handshake could be relayed; give "
+                 "--tls-cert and --tls-key, or --allow-plaintext", srv->opt->bind);
+        freeaddrinfo(ai);
         return -1;
     }
     srv->listener = evconnlistener_new_bind(
@@ -452,7 +453,7 @@ char *lcd_server_status_json(lcd_server *srv)
             json_object_set_new(rej, name, json_integer((json_int_t)srv->cnt.records_rejected[i]));
     }
     json_t *o = json_pack(
-        "{s:i,s:I,s:f,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:{s:I,s:o,s:I},s:I,s:I,s:I,s:I,s:b,s:I,s:I}",
+        "{s:i,s:I,s:f,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:{s:I,s:o,s:I},s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I}",
         "v", LCP_PROTO_VERSION, "pid", (json_int_t)getpid(), "uptime_s",
         ms_since(&srv->started) / 1e3, "connections", "current", (json_int_t)srv->nconns,
         "total", (json_int_t)srv->cnt.conn_total, "refused_full",
@@ -462,6 +463,7 @@ char *lcd_server_status_json(lcd_server *srv)
         (json_int_t)srv->cnt.protocol_errors, "records", "accepted",
         (json_int_t)srv->cnt.records_accepted, "rejected", rej, "duplicate",
         (json_int_t)srv->cnt.records_duplicate, "bytes_in", (json_int_t)srv->cnt.bytes_in,
+        "reads_capped", (json_int_t)srv->cnt.reads_capped,
         "bytes_written", (json_int_t)lcd_output_bytes_written(srv->out), "syncs",
         (json_int_t)lcd_output_syncs(srv->out), "write_errors",
         (json_int_t)lcd_output_write_errors(srv->out), "output_failing",

@@ -32,6 +32,7 @@ typedef struct {
     uint64_t records_rejected[LCD_REJECT_REASONS];
     uint64_t records_duplicate; /* resends skipped because already written */
     uint64_t bytes_in;
+    uint64_t reads_capped;      /* read batches cut at --max-unwritten */
     uint64_t protocol_errors;
 } lcd_counters;
 
