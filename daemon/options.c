@@ -163,7 +163,7 @@ static int set_option(lcd_options *o, const opt_def *d, const char *val,
             else
                 snprintf(err, errlen, "%s%s must be a number from %ld to %ld%s, not '%s'",
                          dash, d->name, d->min, d->max,
-                         d->kind == OPT_SIZE ? " (K and M suffixes allowed)" : "", val);
+                         d->kind == OPT_SIZE ? " (K, M and G suffixes allowed)" : "", val);
             return -1;
         }
         *(long *)field = d->kind == OPT_MS ? v * 1000 : v;

@@ -461,7 +461,7 @@ END_TEST
 
 START_TEST(test_portinfo_round_trip)
 {
-    lcp_portinfo p = {"127.0.0.1", 43567, 1234, 1}, q;
+    lcp_portinfo p = {.host = "127.0.0.1", .port = 43567, .pid = 1234, .proto = 1}, q;
     char line[256];
     int n = lcp_portinfo_format(&p, line, sizeof line);
     static const char want[] = "{\"host\":\"127.0.0.1\",\"port\":43567,\"pid\":1234,\"proto\":1}\n";
@@ -473,6 +473,19 @@ START_TEST(test_portinfo_round_trip)
     ck_assert_int_eq(q.port, 43567);
     ck_assert_int_eq(q.pid, 1234);
     ck_assert_int_eq(q.proto, 1);
+    ck_assert_int_eq(q.tls, 0);
+
+    /* "tls":true only when the daemon speaks TLS, and it round-trips */
+    lcp_portinfo t = p;
+    t.tls = 1;
+    int tn = lcp_portinfo_format(&t, line, sizeof line);
+    ck_assert_str_eq(line, "{\"host\":\"127.0.0.1\",\"port\":43567,\"pid\":1234,\"proto\":1,"
+                           "\"tls\":true}\n");
+    ck_assert_msg(lcp_portinfo_parse(line, (size_t)tn, &q, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(q.tls, 1);
+    static const char not_bool[] = "{\"host\":\"::1\",\"port\":1,\"proto\":1,\"tls\":1}";
+    ck_assert_int_ne(lcp_portinfo_parse(not_bool, strlen(not_bool), &q, err, sizeof err), 0);
+    n = lcp_portinfo_format(&p, line, sizeof line);
 
     /* capacity: the line and its NUL, or -1 */
     ck_assert_int_eq(lcp_portinfo_format(&p, line, (size_t)n + 1), n);
