@@ -113,6 +113,7 @@ deps:
 check: deps
 	$(MAKE) tests
 	$(MAKE) BUILD=build/asan SAN=1 CC=clang tests
+	$(MAKE) fuzz-build
 	python3 tests/run.py
 
 # ---- run: a development daemon under ./var/ ------------------------------
@@ -169,3 +170,72 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# ---- benchmarks ----------------------------------------------------------
+# The performance harness (tests/bench/README.md).  Not part of make check.
+#   make bench        every case, several runs each, peers (rsyslog, syslog-ng)
+#                     installed into tests/bench/peers/ if missing; writes
+#                     docs/benchmarks.md
+#   make bench-quick  a short run of our own cases (under a minute)
+# BENCH_ARGS passes options to tests/bench/bench.py (see --help there).
+BENCH_SRC  := $(wildcard tests/bench/*.c)
+BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+BENCH_ARGS ?=
+
+.PHONY: bench bench-quick bench-build
+bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN)
+
+$(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory bench-build
+	@sh tests/bench/install_peers.sh
+	python3 tests/bench/bench.py --build $(BUILD) --doc docs/benchmarks.md $(BENCH_ARGS)
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory bench-build
+	python3 tests/bench/bench.py --build $(BUILD) --quick $(BENCH_ARGS)
+
+-include $(wildcard $(BUILD)/bench/*.d)
+# ---- end of benchmarks ----------------------------------------------------
+
+# ---- fuzzing ---------------------------------------------------------------
+# libFuzzer targets in tests/fuzz/ (clang; README in tests/fuzz/run.sh).
+# make check runs each for 30 s: tests/run.py has a "fuzz" suite (one
+# pass/fail per target) that calls tests/fuzz/run.sh.  By hand:
+#   make fuzz          every target FUZZ_SECONDS (default 600) seconds
+#   make fuzz-check    every target 30 seconds
+#   make fuzz-build    build the targets only (skipped without libFuzzer)
+#   make fuzz-replay   build the targets with $(CC), no libFuzzer, and run
+#                      them once over the committed corpora
+#   make bench-record  ns per record, scanner vs jansson (not part of check)
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= record frame handshake
+
+.PHONY: fuzz fuzz-check fuzz-build fuzz-replay bench-record
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-check:
+	FUZZ_SECONDS=30 sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-build:
+	@if sh tests/fuzz/run.sh --probe; then sh tests/fuzz/run.sh --build-only $(FUZZ_TARGETS); \
+	else echo "fuzz-build: clang with libFuzzer is not available, skipped"; fi
+
+fuzz-replay:
+	CC=$(CC) sh tests/fuzz/run.sh --replay $(FUZZ_TARGETS)
+
+BENCH_RECORD_SRC := tests/fuzz/bench_record.c proto/record.c proto/jsonscan.c
+$(BUILD)/bench_record: $(BENCH_RECORD_SRC) proto/record.h proto/jsonscan.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(WARN) -O2 -o $@ $(BENCH_RECORD_SRC) $(PKG_CFLAGS) \
+	    $(LIB_LIBS) -lm
+
+bench-record: $(BUILD)/bench_record
+	$(BUILD)/bench_record
+# ---- end of fuzzing --------------------------------------------------------

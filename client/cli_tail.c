@@ -403,7 +403,8 @@ static int last_lines(tail_opts *o, int fd, off_t end, line_list *out)
             rc = -1;
             break;
         }
-        memcpy(buf + blk, carry, carry_len);
+        if (carry_len)
+            memcpy(buf + blk, carry, carry_len);
         size_t total = blk + carry_len;
         free(carry);
         carry = NULL;

@@ -26,8 +26,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -36,6 +34,7 @@
 
 #include "control.h"
 #include "frame.h"
+#include "io.h"
 #include "log.h"
 #include "record.h"
 #include "server.h"
@@ -44,12 +43,12 @@ enum { ST_HANDSHAKE = 1, ST_OPEN, ST_CLOSING };
 
 #define OUTQ_HIGH (64 * 1024) /* stop reading a peer with this much unsent */
 #define OUTQ_LOW (16 * 1024)  /* and resume when it is down to this */
-#define MAX_SINGLE_READ (256 * 1024)
 #define CLOSE_LINGER_MS 2000
 
-static void read_cb(struct bufferevent *bev, void *arg);
-static void write_cb(struct bufferevent *bev, void *arg);
-static void event_cb(struct bufferevent *bev, short what, void *arg);
+static int read_cb(lcd_io *io, void *arg);
+static void drained_cb(lcd_io *io, void *arg);
+static void event_cb(lcd_io *io, int what, void *arg);
+static int conn_close(lcd_conn *c, int linger);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
 int lcd_conn_is_open(const lcd_conn *c)
@@ -96,8 +95,8 @@ static int start_handshake(lcd_conn *c)
     c->keyset = ks;
     lcp_server_hs_start(&c->hs, &ks->ring, c->srv->opt->allow_legacy_md5, nonce, &out);
     c->challenge_sent = 1;
-    bufferevent_write(c->bev, out.data, out.len);
-    bufferevent_enable(c->bev, EV_READ);
+    lcd_io_write(c->io, out.data, out.len);
+    lcd_io_start(c->io);
     set_timer(c, c->srv->opt->handshake_timeout_ms);
     return 0;
 }
@@ -130,26 +129,14 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 
-    if (srv->tls) {
-        SSL *ssl = SSL_new(srv->tls);
-        c->bev = ssl ? bufferevent_openssl_socket_new(srv->base, fd, ssl,
-                                                      BUFFEREVENT_SSL_ACCEPTING,
-                                                      BEV_OPT_CLOSE_ON_FREE)
-                     : NULL;
-        if (c->bev)
-            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-        else if (ssl)
-            SSL_free(ssl);
-    } else {
-        c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    }
+    static const lcd_io_cbs cbs = {read_cb, drained_cb, event_cb};
     c->timer = evtimer_new(srv->base, timer_cb, c);
-    if (!c->bev || !c->timer) {
-        if (!c->bev)
+    c->io = c->timer ? lcd_io_new(srv->base, fd, srv->tls, &cbs, c) : NULL;
+    if (!c->io || !c->timer) {
+        if (!c->timer)
             evutil_closesocket(fd);
         lcd_log(LCD_ERR, "cannot set up connection from %s (out of memory?)", c->peer);
-        if (c->bev)
-            bufferevent_free(c->bev);
+        lcd_io_free(c->io);
         if (c->timer)
             event_free(c->timer);
         free(c);
@@ -159,9 +146,7 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     srv->nconns++;
     srv->cnt.conn_total++;
 
-    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-    bufferevent_setwatermark(c->bev, EV_WRITE, OUTQ_LOW, 0);
-    bufferevent_set_max_single_read(c->bev, MAX_SINGLE_READ);
+    lcd_io_set_low(c->io, OUTQ_LOW);
     /* Bound what a peer can make us hold unprocessed: enough for one
      * largest frame, or --max-unwritten if that is larger. */
     size_t frame_max = (size_t)(srv->opt->max_record > LCP_CONTROL_MAX ? srv->opt->max_record
@@ -169,7 +154,7 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
                        LCP_FRAME_HDR;
     size_t high = (size_t)srv->opt->max_unwritten > frame_max ? (size_t)srv->opt->max_unwritten
                                                               : frame_max;
-    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
+    lcd_io_set_read_high(c->io, high);
 
     long delay = lcd_ratelimit_delay(&srv->rl, sa, now_ms());
     if (delay > 0) {
@@ -200,7 +185,7 @@ void lcd_conn_free(lcd_conn *c)
         c->sess = NULL;
         lcd_sessions_idle_check(srv->sessions, s);
     }
-    bufferevent_free(c->bev);
+    lcd_io_free(c->io);
     event_free(c->timer);
     lcd_keyset_unref(c->keyset);
     if (c->key.bytes) {
@@ -211,19 +196,27 @@ void lcd_conn_free(lcd_conn *c)
     free(c);
 }
 
+/* Returns 1 when c was freed. */
+static int conn_close(lcd_conn *c, int linger)
+{
+    if (c->state == ST_CLOSING && linger && c->lingering)
+        return 0;
+    c->state = ST_CLOSING;
+    lcd_io_pause(c->io, 1);
+    if (!linger || lcd_io_pending(c->io) == 0) {
+        lcd_conn_free(c);
+        return 1;
+    }
+    /* drained_cb frees it once the output is sent; the timer if it never is. */
+    c->lingering = 1;
+    lcd_io_set_low(c->io, 0);
+    set_timer(c, CLOSE_LINGER_MS);
+    return 0;
+}
+
 void lcd_conn_close(lcd_conn *c, int linger)
 {
-    if (c->state == ST_CLOSING && linger)
-        return;
-    c->state = ST_CLOSING;
-    bufferevent_disable(c->bev, EV_READ);
-    if (!linger || evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-        lcd_conn_free(c);
-        return;
-    }
-    /* write_cb frees it once the output is sent; the timer if it never is. */
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    set_timer(c, CLOSE_LINGER_MS);
+    conn_close(c, linger);
 }
 
 void lcd_conn_pause(lcd_conn *c, unsigned reason, int on)
@@ -235,21 +228,22 @@ void lcd_conn_pause(lcd_conn *c, unsigned reason, int on)
         c->pause &= ~reason;
     if (c->state == ST_CLOSING || (before != 0) == (c->pause != 0))
         return;
-    if (c->pause)
-        bufferevent_disable(c->bev, EV_READ);
-    else
-        bufferevent_enable(c->bev, EV_READ);
+    lcd_io_pause(c->io, c->pause != 0);
 }
 
-/* Queue one framed message for the peer. */
+/* Queue one framed message for the peer (header and body in one write). */
 static void send_msg(lcd_conn *c, const uint8_t *msg, size_t len)
 {
-    uint8_t hdr[LCP_FRAME_HDR];
-    lcp_frame_put_header(hdr, (uint32_t)len);
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add(out, hdr, sizeof hdr);
-    evbuffer_add(out, msg, len);
-    if (evbuffer_get_length(out) > OUTQ_HIGH)
+    uint8_t stack[LCP_FRAME_HDR + 512];
+    uint8_t *buf = LCP_FRAME_HDR + len <= sizeof stack ? stack : malloc(LCP_FRAME_HDR + len);
+    if (!buf)
+        return;
+    lcp_frame_put_header(buf, (uint32_t)len);
+    memcpy(buf + LCP_FRAME_HDR, msg, len);
+    lcd_io_write(c->io, buf, LCP_FRAME_HDR + len);
+    if (buf != stack)
+        free(buf);
+    if (lcd_io_pending(c->io) > OUTQ_HIGH)
         lcd_conn_pause(c, LCD_PAUSE_PEER, 1);
 }
 
@@ -267,7 +261,7 @@ void lcd_conn_send_ack(lcd_conn *c)
         return;
     if (c->sess->written <= c->acked)
         return;
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUTQ_HIGH) {
+    if (lcd_io_pending(c->io) > OUTQ_HIGH) {
         c->ack_wanted = 1; /* ACKs are cumulative: one later covers this */
         return;
     }
@@ -319,8 +313,10 @@ void lcd_conn_check_key(lcd_conn *c)
 static void protocol_error(lcd_conn *c, const char *why)
 {
     c->srv->cnt.protocol_errors++;
-    lcd_log(LCD_WARN, "closing connection from %s: %s", c->peer, why);
-    if (c->sess && !c->sess->anonymous)
+    lcd_server_log_limited(c->srv, LCD_WARN, "closing connection from %s: %s", c->peer, why);
+    /* Only anonymous sessions (stock clients that never read) are told
+     * nothing; a peer that sent a control message, even a broken one, reads. */
+    if (!(c->sess && c->sess->anonymous))
         send_error(c, 0, LCP_ERR_BAD_CONTROL, why);
     c->state = ST_CLOSING; /* read_cb closes it when it returns */
 }
@@ -526,7 +522,7 @@ static void handle_frame(lcd_conn *c, const uint8_t *p, size_t len)
         lcp_auth_out out;
         lcp_hs_result r = lcp_server_hs_input(&c->hs, p, len, &out);
         if (out.len)
-            bufferevent_write(c->bev, out.data, out.len);
+            lcd_io_write(c->io, out.data, out.len);
         if (r == LCP_HS_DONE) {
             if (adopt_key(c) != 0 || !lcd_server_key_valid(c->srv, &c->key)) {
                 hs_failed(c, "its key was removed during the handshake (or out of memory)", 0);
@@ -582,11 +578,11 @@ static void start_skip(lcd_conn *c, uint32_t len)
     c->skip = len;
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+static int read_cb(lcd_io *io, void *arg)
 {
     lcd_conn *c = arg;
     lcd_server *srv = c->srv;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer *in = lcd_io_input(io);
     int batch = 0;
     if (c->state == ST_OPEN)
         lcd_server_rt_refresh(srv);
@@ -659,18 +655,19 @@ static void read_cb(struct bufferevent *bev, void *arg)
         /* Come back for the rest on the next loop turn, after the flush
          * that this turn ends with. */
         srv->cnt.reads_capped++;
-        bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+        lcd_io_retrigger(io);
     }
     if (c->state == ST_CLOSING)
-        lcd_conn_close(c, 1);
+        return !conn_close(c, 1);
+    lcd_io_consumed(io);
+    return 1;
 }
 
-static void write_cb(struct bufferevent *bev, void *arg)
+static void drained_cb(lcd_io *io, void *arg)
 {
     lcd_conn *c = arg;
-    (void)bev;
     if (c->state == ST_CLOSING) {
-        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        if (lcd_io_pending(io) == 0)
             lcd_conn_free(c);
         return;
     }
@@ -679,24 +676,21 @@ static void write_cb(struct bufferevent *bev, void *arg)
         lcd_conn_send_ack(c);
 }
 
-static void event_cb(struct bufferevent *bev, short what, void *arg)
+static void event_cb(lcd_io *io, int what, void *arg)
 {
     lcd_conn *c = arg;
-    (void)bev;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        unsigned long tls_err = c->srv->tls ? bufferevent_get_openssl_error(c->bev) : 0;
+    if (what & (LCD_IO_EOF | LCD_IO_ERROR)) {
+        unsigned long tls_err = lcd_io_tls_error(io);
         if (tls_err) {
             char why[256];
             ERR_error_string_n(tls_err, why, sizeof why);
-            while (bufferevent_get_openssl_error(c->bev))
-                ;
             if (c->state == ST_HANDSHAKE)
                 hs_failed(c, why, 1);
             else
                 lcd_log(LCD_INFO, "TLS error from %s: %s", c->peer, why);
         } else if (c->state == ST_HANDSHAKE) {
             hs_failed(c, "it closed the connection", 0);
-        } else if (c->skip || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+        } else if (c->skip || evbuffer_get_length(lcd_io_input(io)) > 0) {
             lcd_log(LCD_INFO, "%s closed the connection in the middle of a frame; "
                     "the partial frame is discarded", c->peer);
         }

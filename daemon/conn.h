@@ -25,7 +25,8 @@ typedef struct lcd_conn {
     TAILQ_ENTRY(lcd_conn) ack_link; /* in srv->ackq */
     int in_ackq;
     struct lcd_server *srv;
-    struct bufferevent *bev;
+    struct lcd_io *io;
+    int lingering;               /* closing, waiting for the output to go */
     char peer[96]; /* "127.0.0.1:5555" or "[::1]:5555" */
     struct sockaddr_storage sa;
     int state;

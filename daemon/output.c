@@ -59,7 +59,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg);
 
 static int open_path(const char *path, uint64_t *size, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open output file %s: %s (check that the directory "
                  "exists and is writable)", path, strerror(errno));
@@ -68,6 +68,42 @@ static int open_path(const char *path, uint64_t *size, char *err, size_t errlen)
     struct stat st;
     *size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     return fd;
+}
+
+/* A daemon killed in the middle of a write (SIGKILL stops a large write to
+ * a regular file between pages) leaves a last line without its newline.
+ * That record was never acknowledged -- acks wait for the whole write --
+ * so its client still holds it and will send it again.  Cut the piece off,
+ * so the next line does not glue onto it. */
+static void trim_incomplete_line(int fd, const char *path, uint64_t *size)
+{
+    if (*size == 0)
+        return;
+    char buf[4096];
+    uint64_t end = *size;
+    while (end > 0) {
+        size_t n = end < sizeof buf ? (size_t)end : sizeof buf;
+        ssize_t r = pread(fd, buf, n, (off_t)(end - n));
+        if (r != (ssize_t)n)
+            return; /* cannot read it (write-only?): leave the file alone */
+        const char *nl = memrchr(buf, '\n', n);
+        if (nl) {
+            end = end - n + (uint64_t)(nl - buf) + 1;
+            break;
+        }
+        end -= n;
+    }
+    if (end == *size)
+        return;
+    if (ftruncate(fd, (off_t)end) != 0) {
+        lcd_log(LCD_ERR, "output file %s ends with an incomplete line and cannot be trimmed: %s",
+                path, strerror(errno));
+        return;
+    }
+    lcd_log(LCD_WARN, "output file %s ended with %llu bytes of an incomplete line (a crash in "
+            "the middle of a write); removed them: that record was never acknowledged and "
+            "its client sends it again", path, (unsigned long long)(*size - end));
+    *size = end;
 }
 
 lcd_output *lcd_output_open(struct event_base *base, const char *path,
@@ -97,6 +133,7 @@ lcd_output *lcd_output_open(struct event_base *base, const char *path,
         lcd_output_free(o);
         return NULL;
     }
+    trim_incomplete_line(o->fd, path, &o->file_size);
     return o;
 }
 
@@ -205,20 +242,48 @@ static void after_write(lcd_output *o)
     }
 }
 
+/* With rotation on: how many of the buffered bytes still belong in the
+ * current file -- up to the end of the line that crosses --rotate-size. */
+static size_t bytes_before_rotation(lcd_output *o, size_t len)
+{
+    uint64_t room = o->file_size < (uint64_t)o->rotate_size
+                        ? (uint64_t)o->rotate_size - o->file_size : 0;
+    struct evbuffer_ptr from;
+    if (evbuffer_ptr_set(o->buf, &from, room ? (size_t)room - 1 : 0, EVBUFFER_PTR_SET) != 0)
+        return len;
+    struct evbuffer_ptr nl = evbuffer_search(o->buf, "\n", 1, &from);
+    return nl.pos < 0 ? len : (size_t)nl.pos + 1;
+}
+
 int lcd_output_flush(lcd_output *o)
 {
     int err = 0;
     uint64_t before = o->written;
-    while (evbuffer_get_length(o->buf) > 0) {
-        int n = evbuffer_write(o->buf, o->fd);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            err = n < 0 ? errno : ENOSPC;
-            break;
+    size_t len;
+    while (!err && (len = evbuffer_get_length(o->buf)) > 0) {
+        size_t chunk = len;
+        int rotate_after = 0;
+        if (o->rotate_size > 0 && o->file_size + len >= (uint64_t)o->rotate_size) {
+            chunk = bytes_before_rotation(o, len);
+            rotate_after = 1;
         }
-        o->written += (uint64_t)n;
-        o->file_size += (uint64_t)n;
+        while (chunk > 0) {
+            int n = evbuffer_write_atmost(o->buf, o->fd, (ev_ssize_t)chunk);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                err = n < 0 ? errno : ENOSPC;
+                break;
+            }
+            o->written += (uint64_t)n;
+            o->file_size += (uint64_t)n;
+            chunk -= (size_t)n;
+        }
+        if (!err && rotate_after) {
+            if (o->written != before)
+                o->dirty = 1;
+            rotate(o); /* the file ends on a line boundary here */
+        }
     }
     if (o->written != before) {
         o->dirty = 1;
@@ -236,10 +301,6 @@ int lcd_output_flush(lcd_output *o)
     } else {
         o->retry_ms = RETRY_MIN_MS;
         set_failing(o, 0, 0);
-        /* Rotate only here: the buffer is empty, so the file ends on a
-         * line boundary. */
-        if (o->rotate_size > 0 && o->file_size >= (uint64_t)o->rotate_size)
-            rotate(o);
     }
     if (o->hooks.flushed)
         o->hooks.flushed(o->hooks.arg);

@@ -5,11 +5,16 @@ Suites, each against the plain build (build/) and the sanitizer build
 (build/asan/, ASan + UBSan):
   unit         the Check binaries in BUILD/tests/unit/ (one count per check)
   integration  the scenarios tests/integration/t_*.py (one count each)
+and once:
+  fuzz         each libFuzzer target of tests/fuzz/ for 30 s, from its seed
+               corpus and what earlier runs added (tests/fuzz/run.sh; one
+               count per target, two targets at a time), when clang can
+               build libFuzzer targets
 
 Every scenario runs in its own process group with a time limit; the group is
 killed afterwards, so nothing a test starts can outlive it.
 
-usage: tests/run.py [-k PATTERN] [--build DIR ...] [--jobs N]
+usage: tests/run.py [-k PATTERN] [--build DIR ...] [--jobs N] [--fuzz-seconds N]
 The last line printed is "N passed, N failed".
 """
 
@@ -81,11 +86,49 @@ def scenario(path, build, env):
     return (name, 1 if ok else 0, 0 if ok else 1, out, secs)
 
 
+FUZZ_TARGETS = ("record", "frame", "handshake")
+FUZZ_RESULT = re.compile(r"fuzz \S+: OK, (\S+) executions")
+
+
+def fuzz_suite(env, pattern, seconds, jobs):
+    """One result per fuzz target; [] when libFuzzer is not available."""
+    targets = [t for t in FUZZ_TARGETS if pattern in "fuzz/" + t]
+    if not targets or seconds <= 0:
+        return []
+    run_sh = os.path.join(ROOT, "tests", "fuzz", "run.sh")
+    rc, _, _, _ = run_group(["sh", run_sh, "--probe"], env, 120)
+    if rc != 0:
+        print("SKIP fuzz (clang cannot build libFuzzer targets)", flush=True)
+        return []
+
+    def one(target):
+        # build time on top of the fuzzing time, and a margin
+        rc, out, timed_out, secs = run_group(
+            ["sh", run_sh, "-t", str(seconds), target], env, seconds + 600)
+        ok = rc == 0 and not timed_out
+        if timed_out:
+            out += "\n[killed after %ds]" % (seconds + 600)
+        return ("fuzz/%s" % target, 1 if ok else 0, 0 if ok else 1, out, secs)
+
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        for r in ex.map(one, targets):
+            m = FUZZ_RESULT.search(r[3])
+            print("%-4s %s (%s executions, %.1fs)" % ("PASS" if r[2] == 0 else "FAIL", r[0],
+                                                      m.group(1) if m else "?", r[4]), flush=True)
+            if r[2]:
+                print("     " + r[3][-6000:].replace("\n", "\n     "))
+            results.append(r)
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", default="", help="only tests whose name contains this")
     ap.add_argument("--build", action="append", help="build folder(s) to test")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--fuzz-seconds", type=int, default=30,
+                    help="time per fuzz target (0: skip the fuzz suite)")
     args = ap.parse_args()
     builds = args.build or ["build", "build/asan"]
 
@@ -116,6 +159,8 @@ def main():
             print("%-4s %s (%.1fs)" % ("PASS" if r[2] == 0 else "FAIL", r[0], r[4]), flush=True)
             if r[2]:
                 print("     " + r[3][-6000:].replace("\n", "\n     "))
+
+    results += fuzz_suite(env, args.k, args.fuzz_seconds, args.jobs)
 
     passed = sum(r[1] for r in results)
     failed = sum(r[2] for r in results)

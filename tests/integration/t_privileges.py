@@ -5,7 +5,7 @@ and still takes records.  Not root: --user is refused with a clear error."""
 import os
 import pwd
 
-from lctest import DAEMON, Daemon, check, main, run, tmpdir, CLI
+from lctest import CLI, DAEMON, Daemon, check, main, run, tmpdir, wait_for
 
 
 def scenario():
@@ -28,6 +28,8 @@ def scenario():
     nobody = pwd.getpwnam("nobody")
     os.chmod(t, 0o777)        # so nobody can remove its port file at exit
     d = Daemon("--user", "nobody", dir=t)
+    # (the port file is published just before the drop: wait for it)
+    wait_for(lambda: "running as nobody" in d.stderr(), 10, "the privilege drop")
     status = open("/proc/%d/status" % d.proc.pid).read()
     uids = next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1:]
     gids = next(l for l in status.splitlines() if l.startswith("Gid:")).split()[1:]

@@ -25,11 +25,10 @@ def scenario():
     chal = msg[len(b"#CHALLENGE#"):]
     send_frame(s, b"{sha256}" + hmac.new(os.urandom(32), chal, "sha256").digest())
     check(recv_frame(s, 256) == b"#FAILURE#", "wrong key not refused")
+    s.settimeout(2)      # the daemon closes right after #FAILURE#
     try:
-        send_frame(s, b'{"msg":"intruder"}')
-        s.settimeout(5)
         check(s.recv(1) == b"", "connection not closed after #FAILURE#")
-    except (ConnectionResetError, BrokenPipeError, socket.timeout):
+    except ConnectionResetError:
         pass
     s.close()
 

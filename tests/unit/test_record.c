@@ -255,6 +255,288 @@ START_TEST(test_check_reserved_detail)
 }
 END_TEST
 
+/* ============ lcp_record_check vs lcp_record_check_jansson ============ */
+
+/* Both implementations, on an exact-size copy: same status, same info. */
+static lcp_rec_status check_both(const char *s, size_t n, lcp_rec_info *info)
+{
+    uint8_t *b = dup_exact(s, n);
+    lcp_rec_info fast, slow;
+    char dfast[256], dslow[256];
+    memset(&fast, 0x5a, sizeof fast);
+    memset(&slow, 0x5a, sizeof slow);
+    lcp_rec_status sf = lcp_record_check(b, n, &fast, dfast, sizeof dfast);
+    lcp_rec_status ss = lcp_record_check_jansson(b, n, &slow, dslow, sizeof dslow);
+    ck_assert_msg(sf == ss, "\"%.60s\" (%zu bytes): scanner %s (%s), jansson %s (%s)", s, n,
+                  lcp_rec_status_key(sf), dfast, lcp_rec_status_key(ss), dslow);
+    ck_assert_msg(fast.close == slow.close && fast.empty == slow.empty &&
+                      fast.has_crlf == slow.has_crlf,
+                  "\"%.60s\": info differs", s);
+    if (sf != LCP_REC_OK)
+        ck_assert_msg(dfast[0] != '\0', "\"%.60s\": no detail", s);
+    free(b);
+    if (info)
+        *info = fast;
+    return sf;
+}
+
+/* The existing tables, through the oracle too. */
+START_TEST(test_oracle_agrees_on_tables)
+{
+    for (size_t i = 0; i < sizeof ACCEPTED / sizeof ACCEPTED[0]; i++)
+        ck_assert_int_eq(check_both(ACCEPTED[i].json, strlen(ACCEPTED[i].json), NULL),
+                         LCP_REC_OK);
+    for (size_t i = 0; i < sizeof REFUSED / sizeof REFUSED[0]; i++) {
+        size_t n = REFUSED[i].len ? REFUSED[i].len : strlen(REFUSED[i].json);
+        ck_assert_int_eq(check_both(REFUSED[i].json, n, NULL), REFUSED[i].st);
+    }
+}
+END_TEST
+
+/* Regressions: inputs on which the scanner and jansson could disagree,
+ * found while the scanner was written (from jansson's source, experiments
+ * and fuzzing).  The status is jansson's, except for the raw NUL case. */
+static const struct {
+    const char *json;
+    size_t len; /* 0: strlen */
+    lcp_rec_status st;
+    const char *why;
+} QUIRKS[] = {
+    /* jansson puts back the byte after a number or a literal, and a NUL put
+     * back is lost: bare jansson accepts these.  Not JSON for any other
+     * reader, so both implementations refuse them... */
+    {"{\"a\":1\0}", 8, LCP_REC_INVALID_JSON, "NUL after a number"},
+    {"{\"a\":true\0}", 11, LCP_REC_INVALID_JSON, "NUL after a literal"},
+    {"{\"a\":[1\0,null\0]}", 17, LCP_REC_INVALID_JSON, "NULs after array elements"},
+    {"{\"a\":1\0 }", 9, LCP_REC_INVALID_JSON, "NUL then whitespace"},
+    {"{\"_a\":1\0}", 9, LCP_REC_INVALID_JSON, "NUL wins over a reserved name"},
+    /* ...but where jansson fails later for a reason of its own, that wins */
+    {"{\"a\":1\0,\"b\":\"\xff\"}", 16, LCP_REC_INVALID_UTF8, "NUL, then bad UTF-8"},
+    {"{\"a\":1\0\0}", 9, LCP_REC_INVALID_JSON, "only one NUL is lost"},
+    {"{\"a\":\"x\"\0}", 10, LCP_REC_INVALID_JSON, "NUL after a string"},
+    {"{\"a\":-\0}", 8, LCP_REC_INVALID_JSON, "NUL after a bare minus"},
+    /* jansson keeps the first error it meets while reading; it reads one
+     * byte past a number or an identifier, and a whole string, before the
+     * parser looks */
+    {"{\"a\":1e400\xff}", 0, LCP_REC_INVALID_UTF8, "byte after the number read before strtod"},
+    {"{\"a\":1x\xff}", 0, LCP_REC_INVALID_UTF8, "identifier after a number read to its end"},
+    {"{\"a\":tx\xff}", 0, LCP_REC_INVALID_UTF8, "bad identifier read to its end"},
+    {"{\"a\":truex}", 0, LCP_REC_INVALID_JSON, "truex is one token"},
+    {"{\"a\":true\xff}", 0, LCP_REC_INVALID_UTF8, "byte after a literal"},
+    {"{\"a\":-\xff}", 0, LCP_REC_INVALID_UTF8, "byte after a minus"},
+    {"{\"a\":1.\xc3\xa9}", 0, LCP_REC_INVALID_JSON, "valid UTF-8 after a dot"},
+    {"{\"a\":1.\xc3}", 0, LCP_REC_INVALID_UTF8, "cut UTF-8 after a dot"},
+    {"{} x\xff", 0, LCP_REC_INVALID_UTF8, "trailing identifier read to its end"},
+    {"{} \xc3\xa9", 0, LCP_REC_INVALID_JSON, "trailing valid UTF-8"},
+    {"{} \xe2\x82", 0, LCP_REC_INVALID_UTF8, "trailing cut UTF-8"},
+    {"{} \"\xff\"", 0, LCP_REC_INVALID_UTF8, "trailing string read to its end"},
+    {"{\"a\" \"b\xff\"}", 0, LCP_REC_INVALID_UTF8, "unexpected string read to its end"},
+    {"{\"a\":\"\\ud800 \xff\"}", 0, LCP_REC_INVALID_UTF8, "string read before it is decoded"},
+    {"{\"a\":\"\\ud800\"\xff}", 0, LCP_REC_INVALID_JSON, "string decoded before the next byte"},
+    {"{\"a\":\"\\u12\xff\"}", 0, LCP_REC_INVALID_UTF8, "bad byte inside \\u"},
+    {"{\"a\":\"\\\xff\"}", 0, LCP_REC_INVALID_UTF8, "bad byte after a backslash"},
+    {"{\"\\u0000\" \xff", 0, LCP_REC_INVALID_JSON, "NUL name refused before the next byte"},
+    {"{\"\\ud800\":1}", 0, LCP_REC_INVALID_JSON, "lone surrogate in a name"},
+    {"{\"a\":\"\\ud800\\\\u\"}", 0, LCP_REC_INVALID_JSON, "escaped backslash is no pair"},
+    {"{\"a\":\"\\udbff\\udfff\"}", 0, LCP_REC_OK, "highest pair"},
+    {"{\"a\":\"\\ud800\\ud800\"}", 0, LCP_REC_INVALID_JSON, "two high surrogates"},
+    {"{\"\\u005f\\u0000\":1}", 0, LCP_REC_INVALID_JSON, "NUL wins over reserved"},
+    {"{\"_a\":1,}", 0, LCP_REC_INVALID_JSON, "syntax wins over reserved"},
+    {"{\"_a\":1,\"b\":\"\xff\"}", 0, LCP_REC_INVALID_UTF8, "UTF-8 wins over reserved"},
+    {"{\"a\":{\"\\u005f\":1},\"\\u005F\":1}", 0, LCP_REC_RESERVED, "escaped underscore"},
+    {"{\"\\\\_\":1}", 0, LCP_REC_OK, "escaped backslash first"},
+    /* numbers: strtod overflow, not underflow */
+    {"{\"a\":1e-400}", 0, LCP_REC_OK, "underflow"},
+    {"{\"a\":-1e-99999}", 0, LCP_REC_OK, "deep underflow"},
+    {"{\"a\":0e99999}", 0, LCP_REC_OK, "zero with a big exponent"},
+    {"{\"a\":0.000e400}", 0, LCP_REC_OK, "zero with a fraction"},
+    {"{\"a\":1.7976931348623158e308}", 0, LCP_REC_OK, "rounds to DBL_MAX"},
+    {"{\"a\":1.7976931348623159e308}", 0, LCP_REC_INVALID_JSON, "rounds to infinity"},
+    {"{\"a\":-1.7976931348623159e308}", 0, LCP_REC_INVALID_JSON, "negative overflow"},
+    {"{\"a\":18e307}", 0, LCP_REC_INVALID_JSON, "overflow with a short mantissa"},
+    {"{\"a\":10e307}", 0, LCP_REC_OK, "1e308"},
+    {"{\"a\":0.00017976931348623159e312}", 0, LCP_REC_INVALID_JSON, "overflow after zeros"},
+    {"{\"a\":1e0000000000000000000000000309}", 0, LCP_REC_INVALID_JSON, "long exponent"},
+    {"{\"a\":1e99999999999999999999999}", 0, LCP_REC_INVALID_JSON, "huge exponent"},
+    {"{\"a\":1E+}", 0, LCP_REC_INVALID_JSON, "empty exponent"},
+    {"{\"a\":-01}", 0, LCP_REC_INVALID_JSON, "leading zero"},
+    {"{\"a\":.5}", 0, LCP_REC_INVALID_JSON, "no integer part"},
+    {"{\"a\":+1}", 0, LCP_REC_INVALID_JSON, "plus sign"},
+    {"{\"a\":1.5.3}", 0, LCP_REC_INVALID_JSON, "two dots"},
+};
+
+START_TEST(test_quirks)
+{
+    for (size_t i = 0; i < sizeof QUIRKS / sizeof QUIRKS[0]; i++) {
+        size_t n = QUIRKS[i].len ? QUIRKS[i].len : strlen(QUIRKS[i].json);
+        lcp_rec_status st = check_both(QUIRKS[i].json, n, NULL);
+        ck_assert_msg(st == QUIRKS[i].st, "case %zu (%s): %s, want %s", i, QUIRKS[i].why,
+                      lcp_rec_status_key(st), lcp_rec_status_key(QUIRKS[i].st));
+    }
+}
+END_TEST
+
+/* Numbers at the exact overflow threshold: DBL_MAX + half an ulp
+ * (2^1024 - 2^970) rounds to infinity; one below it does not, also when
+ * more than 400 significant digits follow. */
+START_TEST(test_overflow_threshold)
+{
+    static const char T[] =
+        "1797693134862315807937289714053034150799341327100378269361737789804449682927647509"
+        "4664901797758720709633028641669288791094655554785194040263065748867150582068190890"
+        "2000708383676273854845817711531764475730270069855571366959622842914819860834936475"
+        "292719074168444365510704342711559699508093042880177904174497792";
+    char *rec = malloc(2048);
+    ck_assert_ptr_nonnull(rec);
+    /* T itself */
+    int n = snprintf(rec, 2048, "{\"a\":%s}", T);
+    ck_assert_int_eq(check_both(rec, (size_t)n, NULL), LCP_REC_INVALID_JSON);
+    /* T - 1 */
+    n = snprintf(rec, 2048, "{\"a\":%.*s91}", (int)strlen(T) - 2, T);
+    ck_assert_int_eq(check_both(rec, (size_t)n, NULL), LCP_REC_OK);
+    /* T - 10^-500: 809 significant digits */
+    n = snprintf(rec, 2048, "{\"a\":%.*s91.", (int)strlen(T) - 2, T);
+    for (int i = 0; i < 500; i++)
+        rec[n++] = '9';
+    rec[n++] = '}';
+    ck_assert_int_eq(check_both(rec, (size_t)n, NULL), LCP_REC_OK);
+    /* T + 10^-500 */
+    n = snprintf(rec, 2048, "{\"a\":%s.", T);
+    for (int i = 0; i < 499; i++)
+        rec[n++] = '0';
+    rec[n++] = '1';
+    rec[n++] = '}';
+    ck_assert_int_eq(check_both(rec, (size_t)n, NULL), LCP_REC_INVALID_JSON);
+    /* T as 0.000T e312 */
+    n = snprintf(rec, 2048, "{\"a\":0.000%se312}", T);
+    ck_assert_int_eq(check_both(rec, (size_t)n, NULL), LCP_REC_INVALID_JSON);
+    free(rec);
+}
+END_TEST
+
+/* "{"a":" + open * n + inner + close * n + "}" (close may be "") */
+static lcp_rec_status nested(const char *open, const char *close, int n, const char *inner)
+{
+    size_t ol = strlen(open), cl = strlen(close), il = strlen(inner);
+    char *s = malloc(8 + (size_t)n * (ol + cl) + il);
+    ck_assert_ptr_nonnull(s);
+    size_t k = 0;
+    memcpy(s, "{\"a\":", 5);
+    k = 5;
+    for (int i = 0; i < n; i++, k += ol)
+        memcpy(s + k, open, ol);
+    memcpy(s + k, inner, il);
+    k += il;
+    for (int i = 0; i < n; i++, k += cl)
+        memcpy(s + k, close, cl);
+    if (cl)
+        s[k++] = '}';
+    lcp_rec_status st = check_both(s, k, NULL);
+    free(s);
+    return st;
+}
+
+/* jansson's depth limit: every value counts one level, the top-level
+ * object is level 1, level 2049 is refused; jansson reads the token at
+ * level 2049 before it gives up, so an error in that token wins. */
+START_TEST(test_depth_boundary)
+{
+    /* 1 + 2047 = 2048 containers, innermost empty: fine */
+    ck_assert_int_eq(nested("[", "]", 2047, ""), LCP_REC_OK);
+    ck_assert_int_eq(nested("{\"a\":", "}", 2046, "{}"), LCP_REC_OK);
+    ck_assert_int_eq(nested("[{\"b\":", "}]", 1023, "[]"), LCP_REC_OK);
+    /* 2049 containers */
+    ck_assert_int_eq(nested("[", "]", 2048, ""), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("{\"a\":", "}", 2047, "{}"), LCP_REC_TOO_DEEP);
+    /* a scalar counts: 2047 containers hold one, 2048 do not */
+    ck_assert_int_eq(nested("[", "]", 2046, "1"), LCP_REC_OK);
+    ck_assert_int_eq(nested("{\"a\":", "}", 2046, "\"x\""), LCP_REC_OK);
+    ck_assert_int_eq(nested("[", "]", 2047, "1"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "]", 2047, "null"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("{\"a\":", "}", 2047, "true"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "]", 2046, "[],1"), LCP_REC_OK);
+    ck_assert_int_eq(nested("[", "]", 2047, "[]"), LCP_REC_TOO_DEEP);
+    /* the token at level 2049: its own lexing errors win, parser-level
+     * problems (\u0000, a bad token) lose to depth */
+    ck_assert_int_eq(nested("[", "]", 2047, "\"\\ud800\""), LCP_REC_INVALID_JSON);
+    ck_assert_int_eq(nested("[", "]", 2047, "\"\\u0000\""), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "]", 2047, "1e999"), LCP_REC_INVALID_JSON);
+    ck_assert_int_eq(nested("[", "]", 2047, "1e999\xff"), LCP_REC_INVALID_UTF8);
+    ck_assert_int_eq(nested("[", "]", 2047, "\"\xff\""), LCP_REC_INVALID_UTF8);
+    ck_assert_int_eq(nested("[", "]", 2047, "x"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "]", 2047, "x\xff"), LCP_REC_INVALID_UTF8);
+    ck_assert_int_eq(nested("[", "]", 2047, "-"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "]", 2047, "01"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "]", 2047, ":"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "]", 2047, "1,"), LCP_REC_TOO_DEEP);
+    /* the end of the input at level 2049: in an array, jansson never gets
+     * to the depth check; after a name it does */
+    ck_assert_int_eq(nested("[", "", 2047, ""), LCP_REC_INVALID_JSON);
+    ck_assert_int_eq(nested("[", "", 2047, " "), LCP_REC_INVALID_JSON);
+    ck_assert_int_eq(nested("{\"a\":", "", 2047, ""), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("{\"a\":", "", 2047, "\n"), LCP_REC_TOO_DEEP);
+    ck_assert_int_eq(nested("[", "", 2046, ""), LCP_REC_INVALID_JSON);
+    /* names at the deepest level are not values */
+    ck_assert_int_eq(nested("{\"a\":", "}", 2046, "{\"b\"}"), LCP_REC_INVALID_JSON);
+    ck_assert_int_eq(nested("{\"a\":", "}", 2046, "{\"\xff\":1}"), LCP_REC_INVALID_UTF8);
+    ck_assert_int_eq(nested("{\"a\":", "}", 2046, "{\"b\":1}"), LCP_REC_TOO_DEEP);
+}
+END_TEST
+
+/* What the detail says: the byte, and what was expected. */
+START_TEST(test_check_detail_text)
+{
+    static const struct {
+        const char *json;
+        size_t len; /* 0: strlen */
+        const char *want[2];
+    } v[] = {
+        {"{\"a\":1,,}", 0, {"at byte 7", "field name"}},
+        {"{\"a\" 1}", 0, {"at byte 5", "':' expected"}},
+        {"{\"a\":1 2}", 0, {"at byte 7", "',' or '}' expected"}},
+        {"{\"a\":[1 2]}", 0, {"at byte 8", "',' or ']' expected"}},
+        {"{} x", 0, {"at byte 3", "end of input"}},
+        {"{\"a\":\"x\xffy\"}", 0, {"at byte 7", "0xff"}},
+        {"{\"a\":\"\\ud800\"}", 0, {"at byte 6", "surrogate"}},
+        {"{\"a\":\"\\u0000\"}", 0, {"at byte 5", "\\u0000"}},
+        {"{\"a\":1e999}", 0, {"at byte 5", "overflow"}},
+        {"{\"a\":\"x\ty\"}", 0, {"at byte 7", "control character"}},
+        {"{\"a\":\"x", 0, {"at byte 7", "unterminated"}},
+        {"{\"a\":1\0}", 8, {"at byte 6", "NUL"}},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = v[i].len ? v[i].len : strlen(v[i].json);
+        lcp_rec_info info;
+        char detail[256];
+        ck_assert_int_ne(check_n(v[i].json, n, &info, detail, sizeof detail), LCP_REC_OK);
+        for (int k = 0; k < 2; k++)
+            ck_assert_msg(strstr(detail, v[i].want[k]) != NULL, "case %zu: \"%s\" lacks \"%s\"", i,
+                          detail, v[i].want[k]);
+    }
+    /* too deep says so */
+    enum { DEPTH = 3000 };
+    char *s = malloc(8 + 2 * DEPTH);
+    ck_assert_ptr_nonnull(s);
+    size_t k = 0;
+    memcpy(s, "{\"a\":", 5);
+    k = 5;
+    for (int i = 0; i < DEPTH; i++)
+        s[k++] = '[';
+    lcp_rec_info info;
+    char detail[256];
+    ck_assert_int_eq(check_n(s, k, &info, detail, sizeof detail), LCP_REC_TOO_DEEP);
+    ck_assert_ptr_nonnull(strstr(detail, "2048"));
+    ck_assert_ptr_nonnull(strstr(detail, "at byte 2052"));
+    free(s);
+
+    /* a reserved name escaped as a surrogate pair after the '_' is
+     * reported decoded, and not cut inside a character */
+    const char *j = "{\"_\\ud83d\\ude00\":1}";
+    ck_assert_int_eq(check_n(j, strlen(j), &info, detail, sizeof detail), LCP_REC_RESERVED);
+    ck_assert_ptr_nonnull(strstr(detail, "\"_\xf0\x9f\x98\x80\""));
+}
+END_TEST
+
 START_TEST(test_status_names)
 {
     static const lcp_rec_status all[] = {
@@ -689,6 +971,11 @@ static Suite *record_suite(void)
     tcase_add_test(tc, test_check_too_deep);
     tcase_add_test(tc, test_check_reserved_detail);
     tcase_add_test(tc, test_status_names);
+    tcase_add_test(tc, test_oracle_agrees_on_tables);
+    tcase_add_test(tc, test_quirks);
+    tcase_add_test(tc, test_overflow_threshold);
+    tcase_add_test(tc, test_depth_boundary);
+    tcase_add_test(tc, test_check_detail_text);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("splice");

@@ -1,0 +1,336 @@
+/*
+ * io.c - see io.h.
+ */
+#include "io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#define READ_CHUNK (256 * 1024)  /* one readv asks for this much */
+#define READ_BUDGET (512 * 1024) /* per callback, so no peer starves the rest */
+
+struct lcd_io {
+    lcd_io_cbs cbs;
+    void *arg;
+    evutil_socket_t fd;
+    size_t read_high, low;
+    int paused;
+    /* TLS backend */
+    struct bufferevent *bev;
+    /* plaintext backend */
+    struct event *rev, *wev;
+    struct event *kick; /* lcd_io_retrigger: not rev, which event_del may cancel */
+    struct evbuffer *in, *out;
+    int reading; /* rev is added */
+};
+
+/* ---- plaintext ---------------------------------------------------------- */
+
+static void update_reading(lcd_io *io)
+{
+    int want = !io->paused && (io->read_high == 0 || evbuffer_get_length(io->in) < io->read_high);
+    if (want && !io->reading)
+        event_add(io->rev, NULL);
+    else if (!want && io->reading)
+        event_del(io->rev);
+    io->reading = want;
+}
+
+/* Read until EAGAIN, the budget, or the high mark.  Returns bytes read, or
+ * -1 for EOF (with whatever came before it in the buffer), -2 for error. */
+static ssize_t read_some(lcd_io *io)
+{
+    size_t total = 0;
+    while (total < READ_BUDGET) {
+        size_t room = READ_CHUNK;
+        if (io->read_high) {
+            size_t have = evbuffer_get_length(io->in);
+            if (have >= io->read_high)
+                break;
+            if (io->read_high - have < room)
+                room = io->read_high - have;
+        }
+        struct evbuffer_iovec v[2];
+        int nv = evbuffer_reserve_space(io->in, (ev_ssize_t)room, v, 2);
+        if (nv <= 0)
+            return -2;
+        size_t asked = 0;
+        for (int i = 0; i < nv; i++)
+            asked += v[i].iov_len;
+        ssize_t r = readv(io->fd, (struct iovec *)v, nv);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            evbuffer_commit_space(io->in, v, 0);
+            if (r == 0)
+                return -1;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return -2;
+        }
+        size_t left = (size_t)r;
+        for (int i = 0; i < nv; i++) {
+            if (v[i].iov_len > left)
+                v[i].iov_len = left;
+            left -= v[i].iov_len;
+        }
+        evbuffer_commit_space(io->in, v, nv);
+        total += (size_t)r;
+        if ((size_t)r < asked)
+            break; /* the socket is empty */
+    }
+    return (ssize_t)total;
+}
+
+static void plain_read(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_io *io = arg;
+    (void)fd;
+    (void)what;
+    ssize_t n = read_some(io);
+    if (n > 0 || (n < 0 && evbuffer_get_length(io->in) > 0)) {
+        if (!io->cbs.read(io, io->arg))
+            return;
+    }
+    if (n == -1)
+        io->cbs.event(io, LCD_IO_EOF, io->arg);
+    else if (n == -2)
+        io->cbs.event(io, LCD_IO_ERROR, io->arg);
+    else
+        update_reading(io);
+}
+
+static void plain_kick(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_io *io = arg;
+    (void)fd;
+    (void)what;
+    if (io->cbs.read(io, io->arg))
+        update_reading(io);
+}
+
+/* Send what is queued; 0 ok (maybe partly), -1 the peer is gone. */
+static int plain_flush(lcd_io *io)
+{
+    while (evbuffer_get_length(io->out) > 0) {
+        int n = evbuffer_write(io->out, io->fd);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0)
+            return -1;
+    }
+    if (evbuffer_get_length(io->out) > 0)
+        event_add(io->wev, NULL);
+    else
+        event_del(io->wev);
+    return 0;
+}
+
+static void plain_write(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_io *io = arg;
+    (void)fd;
+    (void)what;
+    if (plain_flush(io) != 0) {
+        io->cbs.event(io, LCD_IO_ERROR, io->arg);
+        return;
+    }
+    if (evbuffer_get_length(io->out) <= io->low && io->cbs.drained)
+        io->cbs.drained(io, io->arg);
+}
+
+/* ---- TLS (bufferevent) ---------------------------------------------------- */
+
+static void bev_read(struct bufferevent *bev, void *arg)
+{
+    lcd_io *io = arg;
+    (void)bev;
+    io->cbs.read(io, io->arg);
+}
+
+static void bev_write(struct bufferevent *bev, void *arg)
+{
+    lcd_io *io = arg;
+    (void)bev;
+    if (io->cbs.drained)
+        io->cbs.drained(io, io->arg);
+}
+
+static void bev_event(struct bufferevent *bev, short what, void *arg)
+{
+    lcd_io *io = arg;
+    (void)bev;
+    if (what & BEV_EVENT_ERROR)
+        io->cbs.event(io, LCD_IO_ERROR, io->arg);
+    else if (what & BEV_EVENT_EOF)
+        io->cbs.event(io, LCD_IO_EOF, io->arg);
+}
+
+/* ---- common ----------------------------------------------------------------- */
+
+lcd_io *lcd_io_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *tls,
+                   const lcd_io_cbs *cbs, void *arg)
+{
+    lcd_io *io = calloc(1, sizeof *io);
+    if (!io) {
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    io->cbs = *cbs;
+    io->arg = arg;
+    io->fd = fd;
+    if (tls) {
+        SSL *ssl = SSL_new(tls);
+        io->bev = ssl ? bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                       BEV_OPT_CLOSE_ON_FREE)
+                      : NULL;
+        if (!io->bev) {
+            if (ssl)
+                SSL_free(ssl);
+            evutil_closesocket(fd);
+            free(io);
+            return NULL;
+        }
+        bufferevent_openssl_set_allow_dirty_shutdown(io->bev, 1);
+        bufferevent_setcb(io->bev, bev_read, bev_write, bev_event, io);
+        return io;
+    }
+    evutil_make_socket_nonblocking(fd);
+    io->in = evbuffer_new();
+    io->out = evbuffer_new();
+    io->rev = event_new(base, fd, EV_READ | EV_PERSIST, plain_read, io);
+    io->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, plain_write, io);
+    io->kick = event_new(base, -1, 0, plain_kick, io);
+    if (!io->in || !io->out || !io->rev || !io->wev || !io->kick) {
+        lcd_io_free(io);
+        return NULL;
+    }
+    return io;
+}
+
+void lcd_io_start(lcd_io *io)
+{
+    if (io->bev)
+        bufferevent_enable(io->bev, EV_READ);
+    else
+        update_reading(io);
+}
+
+struct evbuffer *lcd_io_input(lcd_io *io)
+{
+    return io->bev ? bufferevent_get_input(io->bev) : io->in;
+}
+
+int lcd_io_write(lcd_io *io, const void *data, size_t len)
+{
+    if (io->bev)
+        return bufferevent_write(io->bev, data, len);
+    if (evbuffer_get_length(io->out) == 0) {
+        ssize_t w = send(io->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w == (ssize_t)len)
+            return 0;
+        if (w > 0) {
+            data = (const char *)data + w;
+            len -= (size_t)w;
+        }
+        /* errors show up in the write callback or the next read */
+    }
+    if (evbuffer_add(io->out, data, len) != 0)
+        return -1;
+    event_add(io->wev, NULL);
+    return 0;
+}
+
+size_t lcd_io_pending(lcd_io *io)
+{
+    return evbuffer_get_length(io->bev ? bufferevent_get_output(io->bev) : io->out);
+}
+
+void lcd_io_pause(lcd_io *io, int paused)
+{
+    io->paused = paused;
+    if (io->bev) {
+        if (paused)
+            bufferevent_disable(io->bev, EV_READ);
+        else
+            bufferevent_enable(io->bev, EV_READ);
+    } else {
+        update_reading(io);
+    }
+}
+
+void lcd_io_set_read_high(lcd_io *io, size_t high)
+{
+    io->read_high = high;
+    if (io->bev)
+        bufferevent_setwatermark(io->bev, EV_READ, 0, high);
+}
+
+void lcd_io_retrigger(lcd_io *io)
+{
+    if (io->bev) {
+        bufferevent_trigger(io->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+        return;
+    }
+    /* Activated now, it runs after the events already active in this loop
+     * turn, the output flush among them. */
+    event_active(io->kick, 0, 0);
+}
+
+void lcd_io_consumed(lcd_io *io)
+{
+    if (!io->bev)
+        update_reading(io);
+}
+
+void lcd_io_set_low(lcd_io *io, size_t low)
+{
+    io->low = low;
+    if (io->bev)
+        bufferevent_setwatermark(io->bev, EV_WRITE, low, 0);
+}
+
+unsigned long lcd_io_tls_error(lcd_io *io)
+{
+    if (!io->bev)
+        return 0;
+    unsigned long e = bufferevent_get_openssl_error(io->bev);
+    while (bufferevent_get_openssl_error(io->bev))
+        ;
+    return e;
+}
+
+void lcd_io_free(lcd_io *io)
+{
+    if (!io)
+        return;
+    if (io->bev) {
+        bufferevent_free(io->bev);
+    } else {
+        if (io->rev)
+            event_free(io->rev);
+        if (io->wev)
+            event_free(io->wev);
+        if (io->kick)
+            event_free(io->kick);
+        if (io->in)
+            evbuffer_free(io->in);
+        if (io->out)
+            evbuffer_free(io->out);
+        evutil_closesocket(io->fd);
+    }
+    free(io);
+}

@@ -1,0 +1,71 @@
+/*
+ * io.h - moving a connection's bytes: one interface, two backends.
+ *
+ * Plaintext connections use raw libevent events: reads of up to 256 KiB
+ * straight into the input evbuffer (libevent 2.1's evbuffer_read stops at
+ * 4 KiB and asks FIONREAD every time, which made the daemon syscall-bound),
+ * and replies written with send() at once when nothing is queued (no
+ * epoll_ctl per ACK).  TLS connections use libevent's OpenSSL bufferevent,
+ * with the same interface.
+ *
+ * Callbacks may free the connection that owns the io: the read callback
+ * says so by returning 0, and the io touches nothing after that.
+ */
+#ifndef LCD_IO_H
+#define LCD_IO_H
+
+#include <stddef.h>
+
+#include <event2/util.h>
+
+struct event_base;
+struct evbuffer;
+typedef struct ssl_ctx_st SSL_CTX;
+
+typedef struct lcd_io lcd_io;
+
+enum { LCD_IO_EOF = 1, LCD_IO_ERROR = 2 };
+
+typedef struct {
+    /* New input (or a retrigger).  Return 0 if the io was freed. */
+    int (*read)(lcd_io *io, void *arg);
+    /* The output went down to the low mark set with lcd_io_set_low. */
+    void (*drained)(lcd_io *io, void *arg);
+    /* LCD_IO_EOF or LCD_IO_ERROR; the owner frees the io. */
+    void (*event)(lcd_io *io, int what, void *arg);
+} lcd_io_cbs;
+
+/* Take over fd (closed by lcd_io_free).  tls: NULL for plaintext. */
+lcd_io *lcd_io_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *tls,
+                   const lcd_io_cbs *cbs, void *arg);
+
+/* Start reading (after the owner is ready for callbacks). */
+void lcd_io_start(lcd_io *io);
+
+struct evbuffer *lcd_io_input(lcd_io *io);
+
+/* Queue bytes for the peer; plaintext tries to send them right away. */
+int lcd_io_write(lcd_io *io, const void *data, size_t len);
+size_t lcd_io_pending(lcd_io *io);
+
+/* Reading stops while paused, and while the input holds high bytes. */
+void lcd_io_pause(lcd_io *io, int paused);
+void lcd_io_set_read_high(lcd_io *io, size_t high);
+
+/* Call the read callback again soon, even without new bytes (after the
+ * current loop turn's queued events, e.g. the output flush). */
+void lcd_io_retrigger(lcd_io *io);
+
+/* The owner consumed input: reading may resume if it had stopped at the
+ * high mark. */
+void lcd_io_consumed(lcd_io *io);
+
+/* drained fires when pending output falls to at most low bytes. */
+void lcd_io_set_low(lcd_io *io, size_t low);
+
+/* The last TLS error on this connection (0: none, or plaintext). */
+unsigned long lcd_io_tls_error(lcd_io *io);
+
+void lcd_io_free(lcd_io *io);
+
+#endif
