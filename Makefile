@@ -104,7 +104,7 @@ $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 
 # ---- dependencies -------------------------------------------------------
 DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
-            libssl-dev libsystemd-dev check python3 procps systemd
+            libssl-dev libsystemd-dev check python3 procps systemd valgrind
 
 deps:
 	@sh tests/tools/install-deps.sh $(DEB_PKGS)

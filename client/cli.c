@@ -97,6 +97,27 @@ int lcli_parse_ms(const char *s, int *out)
     return 0;
 }
 
+lc_client *lcli_open(const char *port_file, const char *key_file, const char *app,
+                     int timeout_ms, int block_when_full, int *err)
+{
+    /* A command exits at once when the collector is not there (fail fast),
+     * and waits for its records rather than dropping them. */
+    lc_client *c = NULL;
+    lc_options *o = lc_options_new();
+    *err = LC_ENOMEM;
+    if (o && (*err = lc_options_set_port_file(o, port_file)) == LC_OK &&
+        (*err = lc_options_set_key_file(o, key_file)) == LC_OK &&
+        (*err = lc_options_set_app(o, app)) == LC_OK &&
+        (*err = lc_options_set_connect_timeout(o, timeout_ms > 0 ? timeout_ms : 1)) == LC_OK &&
+        (*err = lc_options_set_close_timeout(o, 0)) == LC_OK &&
+        (*err = lc_options_set_queue_full(o, block_when_full ? LC_FULL_BLOCK : LC_FULL_DROP,
+                                          -1)) == LC_OK &&
+        (*err = lc_options_set_fail_fast(o, 1)) == LC_OK)
+        c = lc_open_opts(o, err);
+    lc_options_free(o);
+    return c;
+}
+
 int lcli_cmd_send(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -182,13 +203,12 @@ int lcli_cmd_send(int argc, char **argv)
     }
 
     int err;
-    lc_client *c = lc_open(port_file, key_file, app, &err);
+    lc_client *c = lcli_open(port_file, key_file, app, timeout_ms, 0, &err);
     if (!c) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
         rc = err == LC_EINVAL ? 2 : 1;
         goto out;
     }
-    lc_set_send_timeout(c, timeout_ms);
     err = lc_log_fields(c, (lc_level)level, msg, names, values, (size_t)n);
     if (err == LC_OK)
         err = lc_flush(c, timeout_ms);

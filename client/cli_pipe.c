@@ -55,7 +55,7 @@ static int send_line(lc_client *c, const pipe_opts *o, char *line, size_t len)
 static int run_pipe(const pipe_opts *o)
 {
     int err;
-    lc_client *c = lc_open(o->port_file, o->key_file, o->app, &err);
+    lc_client *c = lcli_open(o->port_file, o->key_file, o->app, o->timeout_ms, 1, &err);
     if (!c) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
         return 1;

@@ -42,6 +42,7 @@ LC_API const char *lc_strerror(int err)
     case LC_ECLOSED: return "connection to the collector lost";
     case LC_ETOOBIG: return "record too large for the collector";
     case LC_EFULL: return "the collector has no room for more clients";
+    case LC_EDROPPED: return "the queue is full: the record was dropped";
     }
     return "unknown error";
 }

@@ -5,56 +5,28 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "record.h"
 
-void lcc_buf_free(lcc_buf *b)
+/* {"ts":"<27>","level":"emergency","msg":"..."} and one field's ,"":"" */
+#define FIXED_BYTES 64
+#define FIELD_BYTES 6
+
+size_t lcc_record_bound(size_t msg_len, size_t kv_bytes, size_t nkv)
 {
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    if (msg_len > SIZE_MAX / 8 || kv_bytes > SIZE_MAX / 8 || nkv > SIZE_MAX / 8)
+        return SIZE_MAX;
+    size_t n = FIXED_BYTES + LCP_JSON_ESC_MAX(msg_len);
+    size_t k = LCP_JSON_ESC_MAX(kv_bytes) + nkv * FIELD_BYTES;
+    return n > SIZE_MAX - k ? SIZE_MAX : n + k;
 }
 
-int lcc_buf_reserve(lcc_buf *b, size_t extra)
+/* The escaped form of s[0..n), NUL bytes as U+FFFD (3 bytes, fewer than
+ * the 6 reserved per byte). */
+static char *escape(char *d, const char *s, size_t n)
 {
-    if (extra > SIZE_MAX - b->len)
-        return -1;
-    size_t need = b->len + extra;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-int lcc_buf_append(lcc_buf *b, const void *p, size_t n)
-{
-    if (lcc_buf_reserve(b, n) != 0)
-        return -1;
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-int lcc_buf_append_json_string(lcc_buf *b, const char *s, size_t n)
-{
-    if (n > (SIZE_MAX - 2) / 6 || lcc_buf_reserve(b, LCP_JSON_ESC_MAX(n) + 2) != 0)
-        return -1;
-    char *d = b->data + b->len;
-    *d++ = '"';
-    /* lcp_json_escape would write a NUL byte as \u0000, which the collector
-     * (jansson) refuses; a NUL is replaced like invalid UTF-8 instead.  The
-     * replacement (3 bytes) is shorter than the 6 reserved per byte. */
     while (n > 0) {
         const char *nul = memchr(s, '\0', n);
         size_t run = nul ? (size_t)(nul - s) : n;
@@ -68,34 +40,7 @@ int lcc_buf_append_json_string(lcc_buf *b, const char *s, size_t n)
             n--;
         }
     }
-    *d++ = '"';
-    b->len = (size_t)(d - b->data);
-    return 0;
-}
-
-int lcc_buf_vprintf(lcc_buf *b, const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int rc = -1;
-    b->len = 0;
-    if (lcc_buf_reserve(b, 256) != 0)
-        goto out;
-    int n = vsnprintf(b->data, b->cap, fmt, ap);
-    if (n >= 0 && (size_t)n >= b->cap) {
-        if (lcc_buf_reserve(b, (size_t)n + 1) != 0)
-            goto out;
-        n = vsnprintf(b->data, b->cap, fmt, ap2);
-    }
-    if (n < 0) {
-        rc = -2;
-        goto out;
-    }
-    b->len = (size_t)n;
-    rc = 0;
-out:
-    va_end(ap2);
-    return rc;
+    return d;
 }
 
 int lcc_check_field_name(const char *name, char *err, size_t errlen)
@@ -126,33 +71,9 @@ int lcc_check_field_name(const char *name, char *err, size_t errlen)
     return LC_OK;
 }
 
-/* Append ,"name":"value" */
-static int append_field(lcc_buf *b, const char *name, const char *value,
-                        size_t value_len)
+int lcc_check_kv(const char *const *kv, size_t nkv, size_t *kv_bytes, char *err,
+                 size_t errlen)
 {
-    if (lcc_buf_append(b, ",", 1) != 0 ||
-        lcc_buf_append_json_string(b, name, strlen(name)) != 0 ||
-        lcc_buf_append(b, ":", 1) != 0 ||
-        lcc_buf_append_json_string(b, value, value_len) != 0)
-        return -1;
-    return 0;
-}
-
-int lcc_format_record(lcc_buf *b, const char *ts, lc_level level,
-                      const char *msg, size_t msg_len,
-                      const char *const *kv, size_t nkv, char *err,
-                      size_t errlen)
-{
-    const char *lname = lc_level_name(level);
-    if (!lname) {
-        snprintf(err, errlen, "level %d is not one of LC_EMERGENCY (0) .. LC_DEBUG (7)",
-                 (int)level);
-        return LC_EINVAL;
-    }
-    if (!msg) {
-        snprintf(err, errlen, "message is NULL");
-        return LC_EINVAL;
-    }
     if (nkv % 2 != 0) {
         snprintf(err, errlen,
                  "field \"%.64s\" has no value (name/value pairs must end with NULL "
@@ -160,7 +81,7 @@ int lcc_format_record(lcc_buf *b, const char *ts, lc_level level,
                  kv[nkv - 1] ? kv[nkv - 1] : "(null)");
         return LC_EINVAL;
     }
-    /* Check every name before writing anything. */
+    size_t total = 0;
     for (size_t i = 0; i < nkv; i += 2) {
         int rc = lcc_check_field_name(kv[i], err, errlen);
         if (rc != LC_OK)
@@ -175,31 +96,79 @@ int lcc_format_record(lcc_buf *b, const char *ts, lc_level level,
                 return LC_EINVAL;
             }
         }
+        size_t a = strlen(kv[i]), b = strlen(kv[i + 1]);
+        if (a > SIZE_MAX / 16 || b > SIZE_MAX / 16 || total > SIZE_MAX / 16) {
+            snprintf(err, errlen, "field \"%.64s\" is too long", kv[i]);
+            return LC_EINVAL;
+        }
+        total += a + b;
     }
-
-    b->len = 0;
-    if (lcc_buf_append(b, "{\"ts\":\"", 7) != 0 ||
-        lcc_buf_append(b, ts, strlen(ts)) != 0 ||
-        lcc_buf_append(b, "\",\"level\":\"", 11) != 0 ||
-        lcc_buf_append(b, lname, strlen(lname)) != 0 ||
-        lcc_buf_append(b, "\",\"msg\":", 8) != 0 ||
-        lcc_buf_append_json_string(b, msg, msg_len) != 0)
-        goto nomem;
-    for (size_t i = 0; i < nkv; i += 2)
-        if (append_field(b, kv[i], kv[i + 1], strlen(kv[i + 1])) != 0)
-            goto nomem;
-    if (lcc_buf_append(b, "}", 1) != 0)
-        goto nomem;
+    *kv_bytes += total;
     return LC_OK;
-nomem:
-    b->len = 0;
-    snprintf(err, errlen, "out of memory formatting a record");
-    return LC_ENOMEM;
 }
 
-void lcc_format_now(char out[LCP_TIME_LEN + 1])
+#define PUT(d, lit) (memcpy((d), (lit), sizeof(lit) - 1), (d) + sizeof(lit) - 1)
+
+size_t lcc_format_record(char *dst, const char *ts, lc_level level, const char *msg,
+                         size_t msg_len, const char *const *kv, size_t nkv)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    lcp_format_time(out, (long long)ts.tv_sec, ts.tv_nsec / 1000);
+    const char *lname = lc_level_name(level);
+    char *d = dst;
+    d = PUT(d, "{\"ts\":\"");
+    memcpy(d, ts, LCP_TIME_LEN);
+    d += LCP_TIME_LEN;
+    d = PUT(d, "\",\"level\":\"");
+    size_t ln = strlen(lname);
+    memcpy(d, lname, ln);
+    d += ln;
+    d = PUT(d, "\",\"msg\":\"");
+    d = escape(d, msg, msg_len);
+    *d++ = '"';
+    for (size_t i = 0; i + 1 < nkv; i += 2) {
+        d = PUT(d, ",\"");
+        d = escape(d, kv[i], strlen(kv[i]));
+        d = PUT(d, "\":\"");
+        d = escape(d, kv[i + 1], strlen(kv[i + 1]));
+        *d++ = '"';
+    }
+    *d++ = '}';
+    return (size_t)(d - dst);
+}
+
+size_t lcc_format_notice(char *dst, const char *ts, uint64_t dropped)
+{
+    char t[LCP_TIME_LEN + 1];
+    memcpy(t, ts, LCP_TIME_LEN);
+    t[LCP_TIME_LEN] = '\0';
+    int n = snprintf(dst, LCC_NOTICE_MAX,
+                     "{\"ts\":\"%s\",\"level\":\"warning\",\"msg\":\"logcollect client "
+                     "dropped %llu records\",\"dropped\":%llu}",
+                     t, (unsigned long long)dropped, (unsigned long long)dropped);
+    return n > 0 && n < LCC_NOTICE_MAX ? (size_t)n : 0;
+}
+
+/* The date and time down to the second ("2026-11-27T13:37:24.") only
+ * change once a second: keep them per thread. */
+static _Thread_local struct {
+    long long sec;
+    char head[20];
+} ts_cache = {-1, {0}};
+
+void lcc_timestamp(char out[LCP_TIME_LEN])
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec != ts_cache.sec) {
+        char full[LCP_TIME_LEN + 1];
+        lcp_format_time(full, (long long)now.tv_sec, 0);
+        memcpy(ts_cache.head, full, 20);
+        ts_cache.sec = now.tv_sec;
+    }
+    memcpy(out, ts_cache.head, 20);
+    unsigned long us = (unsigned long)now.tv_nsec / 1000ul;
+    for (int i = 25; i >= 20; i--) {
+        out[i] = (char)('0' + us % 10);
+        us /= 10;
+    }
+    out[26] = 'Z';
 }

@@ -1,13 +1,109 @@
 /*
- * internal.h - helpers shared by the library's files (not installed).
+ * internal.h - what the library's files share (not installed).
+ *
+ * Threads and locks.  One mutex per client (mu) guards everything marked
+ * "mu" below: the queue, the counters and the flags by which the log
+ * calls, lc_flush and the sender thread talk.  The sender thread alone
+ * touches the connection and the cursor, and alone frees records (on
+ * ACK).  Nothing does I/O while holding mu.
+ *
+ * Waking the sender: it sleeps in poll() on its socket and on an eventfd.
+ * Before sleeping it sets sender_idle under mu; a log call that finds it
+ * set clears it and writes the eventfd once.  While the sender is busy no
+ * log call makes a system call.
+ *
+ * Fork: every client is in a registry; pthread_atfork handlers lock the
+ * registry and every client's mu around fork(), and in the child reset
+ * each client to a fresh, thread-less state (new session on first use).
  */
 #ifndef LCC_INTERNAL_H
 #define LCC_INTERNAL_H
 
+#include <pthread.h>
+#include <stdint.h>
+
+#include "conn.h"
 #include "logcollect.h"
+#include "queue.h"
+
+/* Reconnect delays: exponential from BACKOFF_MIN_MS, capped, with jitter
+ * (each delay is drawn between half and all of the nominal one). */
+#define LCC_BACKOFF_MIN_MS 50
+#define LCC_BACKOFF_MAX_MS 5000
+/* A connection that lasted this long resets the backoff. */
+#define LCC_HEALTHY_MS 1000
+/* After ERROR 102 the daemon closes within 5 s; we wait at most this. */
+#define LCC_DRAIN_MAX_MS 10000
+/* How long closing waits for the daemon to close its side (after FIN). */
+#define LCC_CLOSE_LINGER_MS 500
+
+struct lc_client {
+    pthread_mutex_t mu;
+    pthread_cond_t space_cv; /* LC_FULL_BLOCK callers waiting for room */
+    pthread_cond_t ack_cv;   /* lc_flush callers waiting for ACKs */
+
+    /* Settings, fixed at open. */
+    char *port_file;
+    char *key_file;
+    char app[LCP_NAME_MAX + 1];
+    char host[LCP_NAME_MAX + 1];
+    uint8_t *key;
+    size_t keylen;
+    size_t queue_limit;
+    int policy;
+    int block_ms;
+    int close_ms;
+    int connect_ms;
+
+    /* mu */
+    lcc_queue q;
+    uint64_t acked;           /* highest record number acknowledged */
+    uint64_t sent;            /* highest written whole on any connection */
+    uint64_t pending_dropped; /* drops not yet announced */
+    uint64_t records, dropped, notices, resent, rejected, connects, connect_failures;
+    uint32_t max_record; /* from the last WELCOME; 0 before any */
+    int connected;
+    char peer[LCP_HOST_MAX + 16];
+    int last_err;
+    char last_err_msg[LCC_ERR_MAX];
+    uint64_t rej_count; /* rejections since the last lc_flush */
+    uint64_t rej_seq;
+    uint16_t rej_code;
+    char rej_text[LCP_ERROR_TEXT_MAX + 1];
+    char sid[LCP_SID_HEX + 1]; /* "" until the session starts */
+    int64_t pid;
+    int running; /* a sender thread exists (join it) */
+    int stop;
+    int sender_idle;
+    int flush_waiters;
+    int space_waiters;
+    int have_conn; /* lc_open (fail fast) connected already: conn is up */
+    int wakefd;
+    int sock_fd; /* the sender's socket, for a fork child to close */
+    pthread_t thread;
+
+    /* The sender thread's own. */
+    lcc_conn conn;
+    lcc_cursor cur;
+    unsigned backoff;
+    uint64_t rng;
+
+    /* The registry of clients (for fork); guarded by its own lock. */
+    struct lc_client *reg_prev, *reg_next;
+};
 
 /* Set this thread's lc_last_error() text; returns code, for
  *   return lcc_set_error(LC_EINVAL, "...", ...); */
 int lcc_set_error(int code, const char *fmt, ...) LC_PRINTF(2, 3);
+
+/* sender.c */
+void *lcc_sender_main(void *arg);
+/* Build the HELLO target from the client (call with mu held; the strings
+ * it points to live as long as the client). */
+void lcc_target_init(lc_client *c, lcc_target *t, int wakefd);
+/* The socket-fd callback for lcc_target.on_fd. */
+void lcc_publish_fd(void *arg, int fd);
+/* Wake the sender (write the eventfd). */
+void lcc_wake(lc_client *c);
 
 #endif
