@@ -31,8 +31,6 @@
 #include "logcollect.h"
 #include "record.h"
 
-#define DEFAULT_PORT_FILE "/run/logcollectord/port"
-#define DEFAULT_KEY_FILE "/etc/logcollectord/key"
 #define DEFAULT_QUEUE_BYTES (8u << 20)
 #define MIN_QUEUE_BYTES 4096
 #define DEFAULT_CLOSE_MS 2000
@@ -56,6 +54,16 @@ struct lc_options {
     int connect_ms;
     int fail_fast;
 };
+
+void lcc_options_target(const lc_options *o, const char **port_file, const char **key_file,
+                        const char **app)
+{
+    *port_file = lcc_pick_path(o ? o->port_file : NULL, "LOGCOLLECT_PORT_FILE",
+                               LCC_DEFAULT_PORT_FILE);
+    *key_file = lcc_pick_path(o ? o->key_file : NULL, "LOGCOLLECT_KEY_FILE",
+                              LCC_DEFAULT_KEY_FILE);
+    *app = o && o->app ? o->app : "logcollect-status";
+}
 
 LC_API lc_options *lc_options_new(void)
 {
@@ -355,7 +363,7 @@ static void reg_remove(lc_client *c)
 /* ---- open / close --------------------------------------------------------- */
 
 /* The argument, else the environment variable, else the default. */
-static const char *pick_path(const char *given, const char *env, const char *def)
+const char *lcc_pick_path(const char *given, const char *env, const char *def)
 {
     if (given)
         return given;
@@ -431,8 +439,8 @@ LC_API lc_client *lc_open_opts(const lc_options *o, int *err)
         defaults.connect_ms = DEFAULT_CONNECT_MS;
         o = &defaults;
     }
-    const char *pf = pick_path(o->port_file, "LOGCOLLECT_PORT_FILE", DEFAULT_PORT_FILE);
-    const char *kf = pick_path(o->key_file, "LOGCOLLECT_KEY_FILE", DEFAULT_KEY_FILE);
+    const char *pf = lcc_pick_path(o->port_file, "LOGCOLLECT_PORT_FILE", LCC_DEFAULT_PORT_FILE);
+    const char *kf = lcc_pick_path(o->key_file, "LOGCOLLECT_KEY_FILE", LCC_DEFAULT_KEY_FILE);
 
     lc_client *c = calloc(1, sizeof *c);
     if (!c) {

@@ -23,6 +23,7 @@ static const char usage_main[] =
     "usage: logcollect send [OPTIONS] MESSAGE [KEY=VALUE ...]\n"
     "       logcollect pipe [OPTIONS] < lines\n"
     "       logcollect tail [OPTIONS] [FILE]\n"
+    "       logcollect status [OPTIONS]\n"
     "       logcollect keygen PATH\n"
     "       logcollect --help | --version\n"
     "\n"
@@ -30,6 +31,7 @@ static const char usage_main[] =
     "  send      send one record to logcollectord and wait until it is written\n"
     "  pipe      send each line of standard input as a record (like logger)\n"
     "  tail      show the collector's output file for people, or follow it\n"
+    "  status    say whether the collector is up and print its counters\n"
     "  keygen    create a new key file (mode 0600) for logcollectord and its clients\n"
     "\n"
     "Run 'logcollect COMMAND --help' for the options of a command.\n"
@@ -265,6 +267,7 @@ int main(int argc, char **argv)
         {"send", lcli_cmd_send},
         {"pipe", lcli_cmd_pipe},
         {"tail", lcli_cmd_tail},
+        {"status", lcli_cmd_status},
         {"keygen", lcli_cmd_keygen},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

@@ -26,6 +26,16 @@
 #include "logcollect.h"
 #include "queue.h"
 
+#define LCC_DEFAULT_PORT_FILE "/run/logcollectord/port"
+#define LCC_DEFAULT_KEY_FILE "/etc/logcollectord/key"
+
+/* The argument, else the environment variable, else the default. */
+const char *lcc_pick_path(const char *given, const char *env, const char *def);
+
+/* The port file, key file and app name that options (or NULL) select. */
+void lcc_options_target(const lc_options *o, const char **port_file, const char **key_file,
+                        const char **app);
+
 /* Reconnect delays: exponential from BACKOFF_MIN_MS, capped, with jitter
  * (each delay is drawn between half and all of the nominal one). */
 #define LCC_BACKOFF_MIN_MS 50

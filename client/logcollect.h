@@ -204,6 +204,13 @@ LC_API int lc_get_stats(lc_client *c, lc_stats *st, size_t size);
  * program calls exit() or returns from main.  lc_default() returns it (NULL
  * before lc_init or after lc_shutdown); lc_shutdown closes it.  Like every
  * client it is fork-safe: in a child it starts a new session on first use. */
+/* Ask the collector for its counters (connections, handshakes, records
+ * accepted / rejected / duplicate, bytes, write errors, queue sizes,
+ * uptime): connects with o's port and key files (NULL: the defaults),
+ * authenticates, asks, closes.  On success *json is a JSON object as text,
+ * which the caller frees with free().  timeout_ms <= 0 means 5000. */
+LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms);
+
 LC_API int lc_init(const lc_options *o);
 LC_API lc_client *lc_default(void);
 LC_API int lc_shutdown(void);
