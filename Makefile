@@ -19,8 +19,8 @@ VERSION   := 0.1.0
 
 PKGS := libevent libevent_openssl jansson libssl libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-LIB_LIBS   := $(shell pkg-config --libs jansson libcrypto 2>/dev/null) -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+LIB_LIBS   := $(shell pkg-config --libs jansson libssl libcrypto 2>/dev/null) -lpthread
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 

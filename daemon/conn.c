@@ -131,7 +131,7 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
 
     static const lcd_io_cbs cbs = {read_cb, drained_cb, event_cb};
     c->timer = evtimer_new(srv->base, timer_cb, c);
-    c->io = c->timer ? lcd_io_new(srv->base, fd, srv->tls, &cbs, c) : NULL;
+    c->io = c->timer ? lcd_io_new(srv->base, fd, srv->tls, srv->scratch, &cbs, c) : NULL;
     if (!c->io || !c->timer) {
         if (!c->timer)
             evutil_closesocket(fd);
@@ -578,61 +578,47 @@ static void start_skip(lcd_conn *c, uint32_t len)
     c->skip = len;
 }
 
-static int read_cb(lcd_io *io, void *arg)
+/* Frames out of the contiguous bytes buf[0..len).  Returns the bytes
+ * used; sets *need when a frame's length is known but its bytes are not
+ * all there yet. */
+static size_t parse_frames(lcd_conn *c, const uint8_t *buf, size_t len, size_t *need,
+                           int *batch)
 {
-    lcd_conn *c = arg;
     lcd_server *srv = c->srv;
-    struct evbuffer *in = lcd_io_input(io);
-    int batch = 0;
-    if (c->state == ST_OPEN)
-        lcd_server_rt_refresh(srv);
-    c->batch_bytes = 0;
-
-    /* At most --max-unwritten bytes of records per turn: the rest waits in
-     * the input buffer (whose size the read high-watermark bounds) until
-     * this batch is written. */
+    size_t pos = 0;
+    /* Control messages may be larger than a tiny --max-record; records
+     * over it are refused in handle_record. */
+    uint32_t open_max = srv->opt->max_record > LCP_CONTROL_MAX ? (uint32_t)srv->opt->max_record
+                                                               : LCP_CONTROL_MAX;
+    /* At most --max-unwritten bytes of records per turn: the rest waits
+     * (in a buffer the read high-watermark bounds) until this batch is
+     * written. */
     while (c->state != ST_CLOSING && c->batch_bytes < (size_t)srv->opt->max_unwritten) {
-        size_t avail = evbuffer_get_length(in);
+        size_t avail = len - pos;
         if (c->skip) {
             size_t n = avail < c->skip ? avail : (size_t)c->skip;
-            evbuffer_drain(in, n);
-            srv->cnt.bytes_in += n;
+            pos += n;
             c->skip -= n;
             if (c->skip)
                 break;
             continue;
         }
-        if (avail < LCP_FRAME_HDR)
-            break;
-        /* Control messages may be larger than a tiny --max-record; records
-         * over it are refused in handle_record. */
-        uint32_t max = c->state == ST_HANDSHAKE ? LCP_AUTH_MAX_MSG
-                       : srv->opt->max_record > LCP_CONTROL_MAX ? (uint32_t)srv->opt->max_record
-                                                                : LCP_CONTROL_MAX;
+        uint32_t max = c->state == ST_HANDSHAKE ? LCP_AUTH_MAX_MSG : open_max;
         lcp_frame f;
-        const uint8_t *p = evbuffer_pullup(in, LCP_FRAME_HDR);
-        lcp_frame_status st = lcp_frame_next(p, LCP_FRAME_HDR, max, &f);
+        lcp_frame_status st = lcp_frame_next(buf + pos, avail, max, &f);
         if (st == LCP_FRAME_NEED_MORE) {
-            if (avail < f.need)
-                break;
-            p = evbuffer_pullup(in, (ev_ssize_t)f.need);
-            if (!p) {
-                protocol_error(c, "out of memory");
-                break;
-            }
-            st = lcp_frame_next(p, f.need, max, &f);
+            *need = f.need;
+            break;
         }
         if (st == LCP_FRAME_OK) {
             handle_frame(c, f.payload, f.len);
             if (c->state == ST_OPEN)
-                batch = 1;
-            evbuffer_drain(in, f.consumed);
-            srv->cnt.bytes_in += f.consumed;
+                *batch = 1;
+            pos += f.consumed;
         } else if (st == LCP_FRAME_OVERSIZE && c->state == ST_OPEN) {
-            evbuffer_drain(in, LCP_FRAME_HDR);
-            srv->cnt.bytes_in += LCP_FRAME_HDR;
+            pos += LCP_FRAME_HDR;
             start_skip(c, f.len);
-            batch = 1;
+            *batch = 1;
         } else if (c->state == ST_HANDSHAKE) {
             /* Before authentication, anything odd just closes. */
             hs_failed(c, st == LCP_FRAME_OVERSIZE ? "message over 256 bytes" : "not our protocol", 1);
@@ -642,6 +628,26 @@ static int read_cb(lcd_io *io, void *arg)
                                                     : "negative frame length");
         }
     }
+    srv->cnt.bytes_in += pos;
+    return pos;
+}
+
+static int read_cb(lcd_io *io, void *arg)
+{
+    lcd_conn *c = arg;
+    lcd_server *srv = c->srv;
+    int batch = 0;
+    if (c->state == ST_OPEN)
+        lcd_server_rt_refresh(srv);
+    c->batch_bytes = 0;
+
+    const uint8_t *buf;
+    size_t len, need = 0;
+    lcd_io_view(io, &buf, &len);
+    size_t used = parse_frames(c, buf, len, &need, &batch);
+    lcd_io_eat(io, used);
+    if (need > len - used)
+        lcd_io_need(io, need); /* wake us when the whole frame is there */
 
     if (batch && c->sess) {
         /* One mark per read: once the output holds everything appended so
@@ -651,7 +657,7 @@ static int read_cb(lcd_io *io, void *arg)
         lcd_output_schedule(srv->out);
     }
     if (c->state == ST_OPEN && c->batch_bytes >= (size_t)srv->opt->max_unwritten &&
-        evbuffer_get_length(in) > 0) {
+        used < len) {
         /* Come back for the rest on the next loop turn, after the flush
          * that this turn ends with. */
         srv->cnt.reads_capped++;
@@ -690,7 +696,7 @@ static void event_cb(lcd_io *io, int what, void *arg)
                 lcd_log(LCD_INFO, "TLS error from %s: %s", c->peer, why);
         } else if (c->state == ST_HANDSHAKE) {
             hs_failed(c, "it closed the connection", 0);
-        } else if (c->skip || evbuffer_get_length(lcd_io_input(io)) > 0) {
+        } else if (c->skip || lcd_io_buffered(io) > 0) {
             lcd_log(LCD_INFO, "%s closed the connection in the middle of a frame; "
                     "the partial frame is discarded", c->peer);
         }

@@ -25,7 +25,12 @@ struct lcd_io {
     void *arg;
     evutil_socket_t fd;
     size_t read_high, low;
+    size_t need;        /* no read callback before this much is buffered */
     int paused;
+    /* plaintext, during a read callback: the bytes are in scratch */
+    uint8_t *scratch;
+    size_t sc_len, sc_off;
+    int in_scratch;
     /* TLS backend */
     struct bufferevent *bev;
     /* plaintext backend */
@@ -93,16 +98,61 @@ static ssize_t read_some(lcd_io *io)
     return (ssize_t)total;
 }
 
+/* Read into the shared scratch buffer, after the bytes this connection
+ * kept from last time.  Returns as read_some. */
+static ssize_t read_scratch(lcd_io *io)
+{
+    size_t kept = evbuffer_get_length(io->in);
+    if (kept)
+        evbuffer_remove(io->in, io->scratch, kept);
+    io->sc_len = kept;
+    io->sc_off = 0;
+    io->in_scratch = 1;
+    size_t total = 0;
+    while (io->sc_len < LCD_IO_SCRATCH) {
+        size_t room = LCD_IO_SCRATCH - io->sc_len;
+        ssize_t r = read(io->fd, io->scratch + io->sc_len, room);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            return -1;
+        if (r < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? (ssize_t)total : -2;
+        io->sc_len += (size_t)r;
+        total += (size_t)r;
+        if ((size_t)r < room)
+            break;
+    }
+    return (ssize_t)total;
+}
+
+/* After a callback: what it did not use goes back to the connection. */
+static void keep_rest(lcd_io *io)
+{
+    if (io->in_scratch && io->sc_off < io->sc_len)
+        evbuffer_add(io->in, io->scratch + io->sc_off, io->sc_len - io->sc_off);
+    io->in_scratch = 0;
+    io->sc_len = io->sc_off = 0;
+}
+
 static void plain_read(evutil_socket_t fd, short what, void *arg)
 {
     lcd_io *io = arg;
     (void)fd;
     (void)what;
-    ssize_t n = read_some(io);
-    if (n > 0 || (n < 0 && evbuffer_get_length(io->in) > 0)) {
-        if (!io->cbs.read(io, io->arg))
+    /* Small leftovers (the usual case) go through the scratch buffer; a
+     * large frame still arriving accumulates in the connection's buffer. */
+    ssize_t n = io->scratch && evbuffer_get_length(io->in) <= LCD_IO_SCRATCH / 2
+                    ? read_scratch(io)
+                    : read_some(io);
+    size_t have = io->in_scratch ? io->sc_len : evbuffer_get_length(io->in);
+    if (have > 0 && have >= io->need && (n > 0 || n == -1)) {
+        io->need = 0;
+        if (!io->cbs.read(io, io->arg)) {
             return;
+        }
     }
+    keep_rest(io);
     if (n == -1)
         io->cbs.event(io, LCD_IO_EOF, io->arg);
     else if (n == -2)
@@ -116,8 +166,10 @@ static void plain_kick(evutil_socket_t fd, short what, void *arg)
     lcd_io *io = arg;
     (void)fd;
     (void)what;
-    if (io->cbs.read(io, io->arg))
+    if (io->cbs.read(io, io->arg)) {
+        keep_rest(io);
         update_reading(io);
+    }
 }
 
 /* Send what is queued; 0 ok (maybe partly), -1 the peer is gone. */
@@ -157,7 +209,9 @@ static void plain_write(evutil_socket_t fd, short what, void *arg)
 static void bev_read(struct bufferevent *bev, void *arg)
 {
     lcd_io *io = arg;
-    (void)bev;
+    if (evbuffer_get_length(bufferevent_get_input(bev)) < io->need)
+        return;
+    io->need = 0;
     io->cbs.read(io, io->arg);
 }
 
@@ -182,7 +236,7 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 /* ---- common ----------------------------------------------------------------- */
 
 lcd_io *lcd_io_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *tls,
-                   const lcd_io_cbs *cbs, void *arg)
+                   uint8_t *scratch, const lcd_io_cbs *cbs, void *arg)
 {
     lcd_io *io = calloc(1, sizeof *io);
     if (!io) {
@@ -209,6 +263,7 @@ lcd_io *lcd_io_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *tls,
         return io;
     }
     evutil_make_socket_nonblocking(fd);
+    io->scratch = scratch;
     io->in = evbuffer_new();
     io->out = evbuffer_new();
     io->rev = event_new(base, fd, EV_READ | EV_PERSIST, plain_read, io);
@@ -229,9 +284,38 @@ void lcd_io_start(lcd_io *io)
         update_reading(io);
 }
 
-struct evbuffer *lcd_io_input(lcd_io *io)
+void lcd_io_view(lcd_io *io, const uint8_t **data, size_t *len)
 {
-    return io->bev ? bufferevent_get_input(io->bev) : io->in;
+    if (io->in_scratch) {
+        *data = io->scratch + io->sc_off;
+        *len = io->sc_len - io->sc_off;
+        return;
+    }
+    struct evbuffer *in = io->bev ? bufferevent_get_input(io->bev) : io->in;
+    *len = evbuffer_get_length(in);
+    *data = *len ? evbuffer_pullup(in, -1) : NULL;
+    if (!*data)
+        *len = 0;
+}
+
+void lcd_io_eat(lcd_io *io, size_t n)
+{
+    if (io->in_scratch)
+        io->sc_off += n;
+    else
+        evbuffer_drain(io->bev ? bufferevent_get_input(io->bev) : io->in, n);
+}
+
+void lcd_io_need(lcd_io *io, size_t n)
+{
+    io->need = n;
+}
+
+size_t lcd_io_buffered(lcd_io *io)
+{
+    if (io->bev)
+        return evbuffer_get_length(bufferevent_get_input(io->bev));
+    return evbuffer_get_length(io->in) + (io->in_scratch ? io->sc_len - io->sc_off : 0);
 }
 
 int lcd_io_write(lcd_io *io, const void *data, size_t len)

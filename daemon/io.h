@@ -15,6 +15,7 @@
 #define LCD_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/util.h>
 
@@ -35,14 +36,28 @@ typedef struct {
     void (*event)(lcd_io *io, int what, void *arg);
 } lcd_io_cbs;
 
-/* Take over fd (closed by lcd_io_free).  tls: NULL for plaintext. */
+/* Take over fd (closed by lcd_io_free).  tls: NULL for plaintext.
+ * scratch: LCD_IO_SCRATCH bytes shared by all plaintext connections of the
+ * loop (one thread): new bytes land there and are parsed in place; only an
+ * unfinished frame's bytes are kept per connection. */
+#define LCD_IO_SCRATCH (256 * 1024)
 lcd_io *lcd_io_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *tls,
-                   const lcd_io_cbs *cbs, void *arg);
+                   uint8_t *scratch, const lcd_io_cbs *cbs, void *arg);
 
 /* Start reading (after the owner is ready for callbacks). */
 void lcd_io_start(lcd_io *io);
 
-struct evbuffer *lcd_io_input(lcd_io *io);
+/* In the read callback: all unprocessed input, contiguous.  Tell the io
+ * how much was used with lcd_io_eat; the rest is kept for next time. */
+void lcd_io_view(lcd_io *io, const uint8_t **data, size_t *len);
+void lcd_io_eat(lcd_io *io, size_t n);
+
+/* Do not call the read callback before this many unprocessed bytes are
+ * there (a frame's length is known, its bytes are still coming). */
+void lcd_io_need(lcd_io *io, size_t n);
+
+/* Unprocessed input bytes held for the next callback. */
+size_t lcd_io_buffered(lcd_io *io);
 
 /* Queue bytes for the peer; plaintext tries to send them right away. */
 int lcd_io_write(lcd_io *io, const void *data, size_t len);

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "log.h"
+#include "syncer.h"
 #include "options.h"
 
 /* Write without waiting for the end of the turn past this many bytes, so a
@@ -33,13 +33,15 @@ struct lcd_output {
     struct event_base *base;
     char *path;
     int fd;
-    struct evbuffer *buf;
+    /* The batch: one flat buffer, reused (an evbuffer freed its chains
+     * after every write and the heap paid for it in page faults). */
+    uint8_t *data;
+    size_t len, off, cap;     /* bytes data[off..len) are not written yet */
     uint64_t appended, written; /* byte counters since start */
     uint64_t write_errors;
     mark *marks;
     size_t mhead, mtail, mcap;
     struct event *flush_ev, *retry_ev;
-    struct evbuffer_iovec resv; /* the last reserved, uncommitted space */
     int failing;
     int retry_ms;
     uint64_t file_size;       /* of the file at path, as we know it */
@@ -49,6 +51,7 @@ struct lcd_output {
     int dirty;                /* written since the last fdatasync */
     uint64_t syncs;
     struct event *sync_ev;
+    lcd_syncer *syncer;       /* --fsync interval: fdatasync off the loop */
     lcd_output_hooks hooks;
 };
 
@@ -119,11 +122,12 @@ lcd_output *lcd_output_open(struct event_base *base, const char *path,
     o->fd = -1;
     o->retry_ms = RETRY_MIN_MS;
     o->path = strdup(path);
-    o->buf = evbuffer_new();
+    o->cap = 1u << 20;
+    o->data = malloc(o->cap);
     o->flush_ev = event_new(base, -1, 0, flush_cb, o);
     o->retry_ev = evtimer_new(base, retry_cb, o);
     o->sync_ev = evtimer_new(base, sync_cb, o);
-    if (!o->path || !o->buf || !o->flush_ev || !o->retry_ev || !o->sync_ev) {
+    if (!o->path || !o->data || !o->flush_ev || !o->retry_ev || !o->sync_ev) {
         snprintf(err, errlen, "out of memory");
         lcd_output_free(o);
         return NULL;
@@ -137,17 +141,36 @@ lcd_output *lcd_output_open(struct event_base *base, const char *path,
     return o;
 }
 
+static size_t pending(const lcd_output *o)
+{
+    return o->len - o->off;
+}
+
 uint8_t *lcd_output_reserve(lcd_output *o, size_t n)
 {
-    if (evbuffer_reserve_space(o->buf, (ev_ssize_t)n, &o->resv, 1) != 1)
+    if (o->cap - o->len >= n)
+        return o->data + o->len;
+    if (o->off > 0) { /* written bytes at the front: reuse their room */
+        memmove(o->data, o->data + o->off, pending(o));
+        o->len -= o->off;
+        o->off = 0;
+        if (o->cap - o->len >= n)
+            return o->data + o->len;
+    }
+    size_t cap = o->cap;
+    while (cap - o->len < n)
+        cap *= 2;
+    uint8_t *d = realloc(o->data, cap);
+    if (!d)
         return NULL;
-    return o->resv.iov_base;
+    o->data = d;
+    o->cap = cap;
+    return o->data + o->len;
 }
 
 void lcd_output_commit(lcd_output *o, size_t used)
 {
-    o->resv.iov_len = used;
-    evbuffer_commit_space(o->buf, &o->resv, 1);
+    o->len += used;
     o->appended += used;
 }
 
@@ -176,7 +199,7 @@ void lcd_output_schedule(lcd_output *o)
 {
     if (o->failing)
         return; /* the retry timer owns the next attempt */
-    if (evbuffer_get_length(o->buf) >= FLUSH_NOW_BYTES) {
+    if (pending(o) >= FLUSH_NOW_BYTES) {
         lcd_output_flush(o);
         return;
     }
@@ -204,7 +227,7 @@ static void set_failing(lcd_output *o, int failing, int err)
     if (failing)
         lcd_log(LCD_ERR, "cannot write output file %s: %s; holding %zu bytes, "
                 "not acknowledging, retrying until it works", o->path, strerror(err),
-                evbuffer_get_length(o->buf));
+                pending(o));
     else
         lcd_log(LCD_NOTICE, "writing output file %s works again", o->path);
     if (o->hooks.state)
@@ -225,11 +248,31 @@ static int sync_now(lcd_output *o)
     return -1;
 }
 
+/* The interval timer: hand the sync to the background thread, so the
+ * event loop never waits for the disk. */
 static void sync_cb(evutil_socket_t fd, short what, void *arg)
 {
+    lcd_output *o = arg;
     (void)fd;
     (void)what;
-    sync_now(arg);
+    if (!o->dirty)
+        return;
+    int err;
+    if (o->syncer && lcd_syncer_request(o->syncer, o->fd, &err) == 0) {
+        o->dirty = 0;
+        o->syncs++;
+        if (err) {
+            o->write_errors++;
+            lcd_log(LCD_ERR, "cannot sync output file %s to disk: %s; records written before "
+                    "this may be lost if the machine crashes", o->path, strerror(err));
+        }
+        return;
+    }
+    if (!o->syncer)
+        sync_now(o);
+    /* else: the previous sync is still running; try at the next tick */
+    struct timeval tv = {o->fsync_ms / 1000, (o->fsync_ms % 1000) * 1000};
+    evtimer_add(o->sync_ev, &tv);
 }
 
 static void after_write(lcd_output *o)
@@ -248,11 +291,11 @@ static size_t bytes_before_rotation(lcd_output *o, size_t len)
 {
     uint64_t room = o->file_size < (uint64_t)o->rotate_size
                         ? (uint64_t)o->rotate_size - o->file_size : 0;
-    struct evbuffer_ptr from;
-    if (evbuffer_ptr_set(o->buf, &from, room ? (size_t)room - 1 : 0, EVBUFFER_PTR_SET) != 0)
+    size_t from = room ? (size_t)room - 1 : 0;
+    if (from >= len)
         return len;
-    struct evbuffer_ptr nl = evbuffer_search(o->buf, "\n", 1, &from);
-    return nl.pos < 0 ? len : (size_t)nl.pos + 1;
+    const uint8_t *nl = memchr(o->data + o->off + from, '\n', len - from);
+    return nl ? (size_t)(nl - (o->data + o->off)) + 1 : len;
 }
 
 int lcd_output_flush(lcd_output *o)
@@ -260,7 +303,7 @@ int lcd_output_flush(lcd_output *o)
     int err = 0;
     uint64_t before = o->written;
     size_t len;
-    while (!err && (len = evbuffer_get_length(o->buf)) > 0) {
+    while (!err && (len = pending(o)) > 0) {
         size_t chunk = len;
         int rotate_after = 0;
         if (o->rotate_size > 0 && o->file_size + len >= (uint64_t)o->rotate_size) {
@@ -268,13 +311,14 @@ int lcd_output_flush(lcd_output *o)
             rotate_after = 1;
         }
         while (chunk > 0) {
-            int n = evbuffer_write_atmost(o->buf, o->fd, (ev_ssize_t)chunk);
+            ssize_t n = write(o->fd, o->data + o->off, chunk);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
                 err = n < 0 ? errno : ENOSPC;
                 break;
             }
+            o->off += (size_t)n;
             o->written += (uint64_t)n;
             o->file_size += (uint64_t)n;
             chunk -= (size_t)n;
@@ -304,7 +348,9 @@ int lcd_output_flush(lcd_output *o)
     }
     if (o->hooks.flushed)
         o->hooks.flushed(o->hooks.arg);
-    return evbuffer_get_length(o->buf) == 0 ? 0 : -1;
+    if (o->off == o->len)
+        o->off = o->len = 0; /* all written: start again at the front */
+    return pending(o) == 0 ? 0 : -1;
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -344,7 +390,7 @@ int lcd_output_reopen(lcd_output *o)
     if (swap_file(o) != 0)
         return -1;
     lcd_log(LCD_INFO, "reopened output file %s", o->path);
-    if (evbuffer_get_length(o->buf) > 0)
+    if (pending(o) > 0)
         lcd_output_flush(o);
     return 0;
 }
@@ -388,6 +434,12 @@ void lcd_output_set_fsync(lcd_output *o, int mode, long ms)
 {
     o->fsync_mode = mode;
     o->fsync_ms = ms;
+    if (mode == LCD_FSYNC_INTERVAL && !o->syncer) {
+        o->syncer = lcd_syncer_new();
+        if (!o->syncer)
+            lcd_log(LCD_WARN, "cannot start the sync thread; syncing %s on the event loop",
+                    o->path);
+    }
 }
 
 uint64_t lcd_output_syncs(const lcd_output *o)
@@ -403,7 +455,7 @@ void lcd_output_set_rotation(lcd_output *o, long size, long keep)
 
 size_t lcd_output_pending(const lcd_output *o)
 {
-    return evbuffer_get_length(o->buf);
+    return pending(o);
 }
 
 int lcd_output_failing(const lcd_output *o)
@@ -431,10 +483,10 @@ void lcd_output_free(lcd_output *o)
         event_free(o->retry_ev);
     if (o->sync_ev)
         event_free(o->sync_ev);
+    lcd_syncer_free(o->syncer); /* waits for a sync in progress */
     if (o->fd >= 0)
         sync_now(o);
-    if (o->buf)
-        evbuffer_free(o->buf);
+    free(o->data);
     if (o->fd >= 0)
         close(o->fd);
     free(o->marks);

@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "conn.h"
+#include "io.h"
 #include "control.h"
 #include "frame.h"
 #include "log.h"
@@ -108,7 +109,8 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     if (lcp_keyring_load(&srv->keys->ring, opt->key_file, 1, err, errlen) != 0)
         return -1;
     srv->sessions = lcd_sessions_new((size_t)opt->max_sessions);
-    if (!srv->sessions) {
+    srv->scratch = malloc(LCD_IO_SCRATCH);
+    if (!srv->sessions || !srv->scratch) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -491,6 +493,8 @@ void lcd_server_free(lcd_server *srv)
     lcd_sessions_free(srv->sessions);
     lcd_keyset_unref(srv->keys);
     srv->keys = NULL;
+    free(srv->scratch);
+    srv->scratch = NULL;
     if (srv->tls)
         lcd_tls_context_free(srv->tls);
     srv->tls = NULL;

@@ -53,6 +53,7 @@ typedef struct lcd_server {
     const lcd_options *opt;
     lcd_keyset *keys;
     struct ssl_ctx_st *tls;  /* NULL: plaintext */
+    uint8_t *scratch;        /* LCD_IO_SCRATCH bytes: where plaintext reads land */
     lcd_output *out;
     lcd_sessions *sessions;
     struct evconnlistener *listener;

@@ -1,0 +1,103 @@
+/*
+ * syncer.c - see syncer.h.  One mutex, one condition variable, one
+ * request slot: the loop never waits on the thread except at exit.
+ */
+#include "syncer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct lcd_syncer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int fd;      /* a dup of the output, owned by the thread while busy */
+    int busy;    /* a request is queued or running */
+    int stop;
+    int last_err;
+};
+
+static void *run(void *arg)
+{
+    lcd_syncer *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->busy && !s->stop)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->busy && s->stop)
+            break;
+        int fd = s->fd;
+        pthread_mutex_unlock(&s->mu);
+        int err = fdatasync(fd) == 0 ? 0 : errno;
+        close(fd);
+        pthread_mutex_lock(&s->mu);
+        s->fd = -1;
+        s->last_err = err;
+        s->busy = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+lcd_syncer *lcd_syncer_new(void)
+{
+    lcd_syncer *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    /* The thread takes no signals: the event loop handles them all. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&s->th, NULL, run, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int lcd_syncer_request(lcd_syncer *s, int fd, int *last_err)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->busy) {
+        pthread_mutex_unlock(&s->mu);
+        return -1;
+    }
+    *last_err = s->last_err;
+    s->last_err = 0;
+    s->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (s->fd < 0) {
+        int e = errno;
+        pthread_mutex_unlock(&s->mu);
+        *last_err = e;
+        return 0;
+    }
+    s->busy = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+void lcd_syncer_free(lcd_syncer *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->th, NULL);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
