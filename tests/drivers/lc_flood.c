@@ -104,15 +104,38 @@ static int out_raw(conn *c, const void *data, size_t len)
     return 0;
 }
 
-/* Queue records up to the window of unacknowledged ones. */
+static char *put_num(char *p, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* Queue records up to the window of unacknowledged ones.  Formatted by
+ * hand: the generator must cost far less than the daemon it measures. */
 static void fill_records(conn *c, const flood_opts *o, const char *pad)
 {
     char rec[4096];
+    size_t padlen = strlen(pad);
     while (c->next <= (uint64_t)o->records && c->next - c->acked <= (uint64_t)o->window &&
            c->out_len - c->out_off < 256 * 1024) {
-        int n = snprintf(rec, sizeof rec, "{\"msg\":\"flood\",\"c\":%d,\"r\":%llu,\"pad\":\"%s\"}",
-                         c->idx, (unsigned long long)c->next, pad);
-        out_frame(c, rec, (size_t)n);
+        char *p = rec;
+        memcpy(p, "{\"msg\":\"flood\",\"c\":", 19);
+        p = put_num(p + 19, (uint64_t)c->idx);
+        memcpy(p, ",\"r\":", 5);
+        p = put_num(p + 5, c->next);
+        memcpy(p, ",\"pad\":\"", 8);
+        memcpy(p + 8, pad, padlen);
+        p += 8 + padlen;
+        memcpy(p, "\"}", 2);
+        p += 2;
+        out_frame(c, rec, (size_t)(p - rec));
         c->next++;
     }
 }
@@ -133,12 +156,14 @@ static int flush_out(conn *c)
 }
 
 static int handle_msg(conn *c, const uint8_t *p, uint32_t len, const flood_opts *o,
-                      const char *pad, long *errors)
+                      const char *pad, long *errors, int *handshaking)
 {
     lcp_auth_out ao;
     switch (c->state) {
     case C_HANDSHAKE: {
         lcp_hs_result r = lcp_client_hs_input(&c->hs, p, len, &ao);
+        if (r != LCP_HS_CONTINUE)
+            (*handshaking)--;
         if (ao.len)
             out_raw(c, ao.data, ao.len);
         if (r == LCP_HS_FAIL)
@@ -257,14 +282,11 @@ int main(int argc, char **argv)
         return die("out of memory", "");
 
     double t0 = now_s();
-    int opened = 0, done = 0, dead = 0;
+    int opened = 0, done = 0, dead = 0, in_handshake = 0;
     long errors = 0;
     struct epoll_event evs[256];
     while (done + dead < o.conns) {
         /* Open connections in batches so the listen backlog never overflows. */
-        int in_handshake = 0;
-        for (int i = 0; i < opened; i++)
-            in_handshake += cs[i].state == C_HANDSHAKE;
         while (opened < o.conns && in_handshake < o.batch) {
             conn *c = &cs[opened];
             c->idx = opened;
@@ -304,7 +326,7 @@ int main(int argc, char **argv)
                         fail = 1;
                         break;
                     }
-                    int h = handle_msg(c, f.payload, f.len, &o, pad, &errors);
+                    int h = handle_msg(c, f.payload, f.len, &o, pad, &errors, &in_handshake);
                     off += f.consumed;
                     if (h < 0)
                         fail = 1;
@@ -323,6 +345,8 @@ int main(int argc, char **argv)
             if (!fail && flush_out(c) != 0)
                 fail = 1;
             if (fail) {
+                if (c->state == C_HANDSHAKE)
+                    in_handshake--;
                 c->state = C_DEAD;
                 dead++;
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
