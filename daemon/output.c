@@ -46,6 +46,7 @@ struct lcd_output {
     int retry_ms;
     uint64_t file_size;       /* of the file at path, as we know it */
     long rotate_size, rotate_keep;
+    uint64_t rotate_next;     /* after a failed rotation: retry at this size */
     int fsync_mode;
     long fsync_ms;
     int dirty;                /* written since the last fdatasync */
@@ -57,7 +58,7 @@ struct lcd_output {
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
 static void sync_cb(evutil_socket_t fd, short what, void *arg);
-static void rotate(lcd_output *o);
+static int rotate(lcd_output *o);
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 
 static int open_path(const char *path, uint64_t *size, char *err, size_t errlen)
@@ -236,7 +237,7 @@ static void set_failing(lcd_output *o, int failing, int err)
 
 static int sync_now(lcd_output *o)
 {
-    if (!o->dirty)
+    if (!o->dirty || o->fsync_mode == LCD_FSYNC_NEVER)
         return 0;
     o->dirty = 0;
     o->syncs++;
@@ -255,34 +256,55 @@ static void sync_cb(evutil_socket_t fd, short what, void *arg)
     lcd_output *o = arg;
     (void)fd;
     (void)what;
-    if (!o->dirty)
-        return;
-    int err;
-    if (o->syncer && lcd_syncer_request(o->syncer, o->fd, &err) == 0) {
-        o->dirty = 0;
-        o->syncs++;
-        if (err) {
-            o->write_errors++;
-            lcd_log(LCD_ERR, "cannot sync output file %s to disk: %s; records written before "
-                    "this may be lost if the machine crashes", o->path, strerror(err));
-        }
+    struct timeval tv = {o->fsync_ms / 1000, (o->fsync_ms % 1000) * 1000};
+    if (!o->syncer) {
+        sync_now(o);
         return;
     }
-    if (!o->syncer)
-        sync_now(o);
-    /* else: the previous sync is still running; try at the next tick */
-    struct timeval tv = {o->fsync_ms / 1000, (o->fsync_ms % 1000) * 1000};
-    evtimer_add(o->sync_ev, &tv);
+    int err = 0;
+    int busy = lcd_syncer_poll(o->syncer, &err);
+    if (err) {
+        o->write_errors++;
+        lcd_log(LCD_ERR, "cannot sync output file %s to disk: %s; records written before "
+                "this may be lost if the machine crashes", o->path, strerror(err));
+    }
+    if (busy) {
+        evtimer_add(o->sync_ev, &tv); /* still syncing: look again next tick */
+        return;
+    }
+    if (!o->dirty)
+        return;
+    err = lcd_syncer_request(o->syncer, o->fd);
+    if (err > 0) {
+        o->write_errors++;
+        lcd_log(LCD_ERR, "cannot hand output file %s to the sync thread: %s", o->path,
+                strerror(err));
+        return;
+    }
+    o->dirty = 0;
+    o->syncs++;
+    evtimer_add(o->sync_ev, &tv); /* to collect the result */
 }
 
 static void after_write(lcd_output *o)
 {
-    if (o->fsync_mode == LCD_FSYNC_BATCH) {
-        sync_now(o); /* before the marks resolve: the acks then mean "on disk" */
-    } else if (o->fsync_mode == LCD_FSYNC_INTERVAL && !evtimer_pending(o->sync_ev, NULL)) {
+    if (o->fsync_mode == LCD_FSYNC_INTERVAL && !evtimer_pending(o->sync_ev, NULL)) {
         struct timeval tv = {o->fsync_ms / 1000, (o->fsync_ms % 1000) * 1000};
         evtimer_add(o->sync_ev, &tv);
     }
+}
+
+/* --fsync batch: the acks mean "on disk", so a failed sync is a write
+ * error (no ack, reading paused, retried) like a full disk. */
+static int batch_sync(lcd_output *o)
+{
+    if (o->fsync_mode != LCD_FSYNC_BATCH || !o->dirty)
+        return 0;
+    o->syncs++;
+    if (fdatasync(o->fd) != 0)
+        return errno;
+    o->dirty = 0;
+    return 0;
 }
 
 /* With rotation on: how many of the buffered bytes still belong in the
@@ -306,7 +328,8 @@ int lcd_output_flush(lcd_output *o)
     while (!err && (len = pending(o)) > 0) {
         size_t chunk = len;
         int rotate_after = 0;
-        if (o->rotate_size > 0 && o->file_size + len >= (uint64_t)o->rotate_size) {
+        if (o->rotate_size > 0 && o->file_size + len >= (uint64_t)o->rotate_size &&
+            o->file_size + len >= o->rotate_next) {
             chunk = bytes_before_rotation(o, len);
             rotate_after = 1;
         }
@@ -333,7 +356,10 @@ int lcd_output_flush(lcd_output *o)
         o->dirty = 1;
         after_write(o);
     }
-    resolve_marks(o);
+    if (!err)
+        err = batch_sync(o);
+    if (o->fsync_mode != LCD_FSYNC_BATCH || !o->dirty)
+        resolve_marks(o);
     if (err) {
         o->write_errors++;
         set_failing(o, 1, err);
@@ -405,7 +431,9 @@ static char *numbered(const char *path, long n)
 }
 
 /* OUTPUT.(keep-1) -> OUTPUT.keep, ..., OUTPUT -> OUTPUT.1, then a new OUTPUT. */
-static void rotate(lcd_output *o)
+/* Returns 0 when rotated.  A failure is logged once; the next attempt
+ * waits until the file has grown by another --rotate-size. */
+static int rotate(lcd_output *o)
 {
     for (long i = o->rotate_keep; i >= 1; i--) {
         char *to = numbered(o->path, i);
@@ -414,20 +442,28 @@ static void rotate(lcd_output *o)
             free(to);
             free(from);
             lcd_log(LCD_ERR, "cannot rotate %s: out of memory", o->path);
-            return;
+            o->rotate_next = o->file_size + (uint64_t)o->rotate_size;
+            return -1;
         }
         if (rename(from, to) != 0 && errno != ENOENT) {
-            lcd_log(LCD_ERR, "cannot rotate %s to %s: %s; still writing to %s", from, to,
-                    strerror(errno), o->path);
+            lcd_log(LCD_ERR, "cannot rotate %s to %s: %s; still writing to %s, trying again "
+                    "when it has grown by another %ld bytes", from, to, strerror(errno),
+                    o->path, o->rotate_size);
             free(to);
             free(from);
-            return;
+            o->rotate_next = o->file_size + (uint64_t)o->rotate_size;
+            return -1;
         }
         free(to);
         free(from);
     }
-    if (swap_file(o) == 0)
-        lcd_log(LCD_INFO, "rotated output file %s (--rotate-size %ld)", o->path, o->rotate_size);
+    if (swap_file(o) != 0) {
+        o->rotate_next = o->file_size + (uint64_t)o->rotate_size;
+        return -1;
+    }
+    o->rotate_next = 0;
+    lcd_log(LCD_INFO, "rotated output file %s (--rotate-size %ld)", o->path, o->rotate_size);
+    return 0;
 }
 
 void lcd_output_set_fsync(lcd_output *o, int mode, long ms)

@@ -150,10 +150,14 @@ void lcd_portfile_release(lcd_portfile *pf)
         size_t len;
         char *text = lcp_read_small_file(pf->path, 4096, &len, err, sizeof err);
         lcp_portinfo info;
-        if (text && lcp_portinfo_parse(text, len, &info, err, sizeof err) == 0 &&
-            info.pid == (long)getpid() && info.port == pf->port) {
+        if (!text) {
+            lcd_log(LCD_WARN, "%s, so it cannot be checked and is left in place (with --user, "
+                    "that user needs access to the port file's directory)", err);
+        } else if (lcp_portinfo_parse(text, len, &info, err, sizeof err) == 0 &&
+                   info.pid == (long)getpid() && info.port == pf->port) {
             if (unlink(pf->path) != 0)
-                lcd_log(LCD_WARN, "cannot remove port file %s: %s", pf->path, strerror(errno));
+                lcd_log(LCD_WARN, "cannot remove port file %s: %s (with --user, that user needs "
+                        "write access to its directory)", pf->path, strerror(errno));
         } else {
             lcd_log(LCD_WARN, "port file %s no longer names this daemon; left in place",
                     pf->path);

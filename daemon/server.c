@@ -5,6 +5,7 @@
  */
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libgen.h>
 #include <sys/stat.h>
@@ -89,6 +90,20 @@ static void warn_if_open_to_others(const char *path)
     free(copy);
 }
 
+/* Records and the handshake must not cross a network in clear. */
+static int check_plaintext_bind(const lcd_server *srv, char *err, size_t errlen)
+{
+    unsigned char any[sizeof(struct in6_addr)];
+    const char *b = srv->opt->bind;
+    int is_ip = inet_pton(AF_INET, b, any) == 1 || inet_pton(AF_INET6, b, any) == 1;
+    if (srv->tls || srv->opt->allow_plaintext || !is_ip || lcd_is_loopback(b))
+        return 0; /* (a --bind that is not an address is refused by listen) */
+    snprintf(err, errlen, "--bind %s is not a loopback address: without TLS the records "
+             "would cross the network in clear and the handshake could be relayed; give "
+             "--tls-cert and --tls-key, or --allow-plaintext", b);
+    return -1;
+}
+
 int lcd_server_init(lcd_server *srv, struct event_base *base,
                     const lcd_options *opt, char *err, size_t errlen)
 {
@@ -114,6 +129,14 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Settings that can refuse the start come before anything is created. */
+    if (opt->tls_cert || opt->tls_key || opt->tls_client_ca) {
+        srv->tls = lcd_tls_context(opt->tls_cert, opt->tls_key, opt->tls_client_ca, err, errlen);
+        if (!srv->tls)
+            return -1;
+    }
+    if (check_plaintext_bind(srv, err, errlen) != 0)
+        return -1;
     lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, srv};
     srv->out = lcd_output_open(base, opt->output, &hooks, err, errlen);
     if (!srv->out)
@@ -121,11 +144,6 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
     lcd_output_set_fsync(srv->out, opt->fsync_mode, opt->fsync_ms);
     warn_if_open_to_others(opt->output);
-    if (opt->tls_cert || opt->tls_key || opt->tls_client_ca) {
-        srv->tls = lcd_tls_context(opt->tls_cert, opt->tls_key, opt->tls_client_ca, err, errlen);
-        if (!srv->tls)
-            return -1;
-    }
     return 0;
 }
 
@@ -133,6 +151,12 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
  * a challenge, and close. */
 static void refuse_full(lcd_server *srv, evutil_socket_t fd)
 {
+    if (srv->tls) {
+        /* A plaintext frame means nothing to a TLS client: just close. */
+        evutil_closesocket(fd);
+        srv->cnt.conn_refused_full++;
+        return;
+    }
     uint8_t msg[LCP_FRAME_HDR + LCP_ERROR_HEAD + LCP_ERROR_TEXT_MAX];
     int n = lcp_error_encode(0, LCP_ERR_TOO_MANY_CLIENTS,
                              "too many clients: the collector is at --max-clients",
@@ -198,13 +222,6 @@ int lcd_server_listen(lcd_server *srv, char *err, size_t errlen)
     if (rc != 0) {
         snprintf(err, errlen, "--bind %s is not an IP address: %s", srv->opt->bind,
                  gai_strerror(rc));
-        return -1;
-    }
-    if (!srv->tls && !srv->opt->allow_plaintext && !lcd_is_loopback(srv->opt->bind)) {
-        snprintf(err, errlen, "--bind %s is not a loopback address: without TLS the records "
-                 "would cross the network in clear and the handshake could be relayed; give "
-                 "--tls-cert and --tls-key, or --allow-plaintext", srv->opt->bind);
-        freeaddrinfo(ai);
         return -1;
     }
     srv->listener = evconnlistener_new_bind(

@@ -66,21 +66,28 @@ lcd_syncer *lcd_syncer_new(void)
     return s;
 }
 
-int lcd_syncer_request(lcd_syncer *s, int fd, int *last_err)
+int lcd_syncer_poll(lcd_syncer *s, int *last_err)
+{
+    pthread_mutex_lock(&s->mu);
+    int busy = s->busy;
+    *last_err = s->last_err;
+    s->last_err = 0;
+    pthread_mutex_unlock(&s->mu);
+    return busy;
+}
+
+int lcd_syncer_request(lcd_syncer *s, int fd)
 {
     pthread_mutex_lock(&s->mu);
     if (s->busy) {
         pthread_mutex_unlock(&s->mu);
         return -1;
     }
-    *last_err = s->last_err;
-    s->last_err = 0;
     s->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (s->fd < 0) {
         int e = errno;
         pthread_mutex_unlock(&s->mu);
-        *last_err = e;
-        return 0;
+        return e;
     }
     s->busy = 1;
     pthread_cond_signal(&s->cv);

@@ -13,11 +13,14 @@ typedef struct lcd_syncer lcd_syncer;
 
 lcd_syncer *lcd_syncer_new(void);
 
+/* Is a sync running?  Also hands over (once) the errno of the last sync
+ * that finished with an error (0 if none). */
+int lcd_syncer_poll(lcd_syncer *s, int *last_err);
+
 /* Ask for fdatasync(fd) (the syncer syncs its own dup of fd, so the loop
- * may close or replace fd meanwhile).  Returns -1 while the previous sync
- * is still running (ask again later), 0 when queued; *last_err is the
- * errno of the previous sync (0 if it worked). */
-int lcd_syncer_request(lcd_syncer *s, int fd, int *last_err);
+ * may close or replace fd meanwhile).  Returns 0 when queued, -1 while a
+ * sync is still running, or an errno when fd cannot be duplicated. */
+int lcd_syncer_request(lcd_syncer *s, int fd);
 
 /* Wait for a sync in progress, stop the thread, free. */
 void lcd_syncer_free(lcd_syncer *s);

@@ -27,5 +27,19 @@ def scenario():
     check("rotated output file" in d.stderr(), "rotation not logged")
     d.stop()
 
+    # A rotation that cannot happen (OUTPUT.1 is a directory) is logged
+    # once and retried only after another --rotate-size of growth, not on
+    # every write; nothing is lost meanwhile.
+    d2 = Daemon("--rotate-size", "64K", "--rotate-keep", "1")
+    os.makedirs(d2.output + ".1/blocker")
+    for _ in range(10):
+        run([driver("lc_stream"), "--count", "100", "--flush"], env=d2.env())
+    err = d2.stderr().count("cannot rotate")
+    size = os.path.getsize(d2.output)
+    check(size > 64 * 1024, "the file did not grow past the limit (%d)" % size)
+    check(1 <= err <= size // (64 * 1024) + 1, "%d rotation errors for %d bytes" % (err, size))
+    d2.stop()
+    check(len(d2.lines()) == 1000, "records lost while rotation failed")
+
 
 main(scenario)
