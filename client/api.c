@@ -30,6 +30,7 @@
 #include "internal.h"
 #include "logcollect.h"
 #include "record.h"
+#include "tls.h"
 
 #define DEFAULT_QUEUE_BYTES (8u << 20)
 #define MIN_QUEUE_BYTES 4096
@@ -53,6 +54,11 @@ struct lc_options {
     int close_ms;
     int connect_ms;
     int fail_fast;
+    char *tls_ca;
+    char *tls_cert;
+    char *tls_key;
+    int tls_fp_set;
+    uint8_t tls_fp[LCC_FP_LEN];
 };
 
 void lcc_options_target(const lc_options *o, const char **port_file, const char **key_file,
@@ -86,6 +92,9 @@ LC_API void lc_options_free(lc_options *o)
     free(o->port_file);
     free(o->key_file);
     free(o->app);
+    free(o->tls_ca);
+    free(o->tls_cert);
+    free(o->tls_key);
     free(o);
 }
 
@@ -206,6 +215,92 @@ LC_API int lc_options_set_fail_fast(lc_options *o, int on)
     return LC_OK;
 }
 
+LC_API int lc_options_set_tls_ca(lc_options *o, const char *path)
+{
+    NEED_OPTS(o, "lc_options_set_tls_ca");
+    return set_string(&o->tls_ca, path, "lc_options_set_tls_ca");
+}
+
+LC_API int lc_options_set_tls_fingerprint(lc_options *o, const char *fp)
+{
+    NEED_OPTS(o, "lc_options_set_tls_fingerprint");
+    if (!fp) {
+        o->tls_fp_set = 0;
+        return LC_OK;
+    }
+    uint8_t bytes[LCC_FP_LEN];
+    char why[200];
+    if (lcc_parse_fingerprint(fp, bytes, why, sizeof why) != 0)
+        return lcc_set_error(LC_EINVAL, "lc_options_set_tls_fingerprint: \"%.100s\" is not a "
+                             "SHA-256 fingerprint: %s", fp, why);
+    memcpy(o->tls_fp, bytes, sizeof bytes);
+    o->tls_fp_set = 1;
+    return LC_OK;
+}
+
+LC_API int lc_options_set_tls_cert(lc_options *o, const char *cert_file, const char *key_file)
+{
+    static const char fn[] = "lc_options_set_tls_cert";
+    NEED_OPTS(o, fn);
+    if (!cert_file && key_file)
+        return lcc_set_error(LC_EINVAL, "%s: a key file without a certificate file", fn);
+    if ((cert_file && !*cert_file) || (key_file && !*key_file))
+        return lcc_set_error(LC_EINVAL, "%s: the path is empty (NULL means the default)", fn);
+    char *cert = NULL, *key = NULL;
+    if ((cert_file && !(cert = strdup(cert_file))) || (key_file && !(key = strdup(key_file)))) {
+        free(cert);
+        return lcc_set_error(LC_ENOMEM, "%s: out of memory", fn);
+    }
+    free(o->tls_cert);
+    free(o->tls_key);
+    o->tls_cert = cert;
+    o->tls_key = key;
+    return LC_OK;
+}
+
+/* An environment variable, NULL when unset or empty. */
+static const char *env_value(const char *name)
+{
+    const char *v = secure_getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int lcc_options_tls(const lc_options *o, lcc_tls **out, char *err, size_t errlen)
+{
+    lcc_tls_settings s;
+    uint8_t envfp[LCC_FP_LEN];
+    memset(&s, 0, sizeof s);
+    if (o && (o->tls_ca || o->tls_fp_set)) {
+        s.ca = o->tls_ca;
+        s.fp = o->tls_fp_set ? o->tls_fp : NULL;
+    } else {
+        s.ca = env_value("LOGCOLLECT_TLS_CA");
+        const char *fp = env_value("LOGCOLLECT_TLS_FINGERPRINT");
+        char why[200];
+        if (fp && lcc_parse_fingerprint(fp, envfp, why, sizeof why) != 0) {
+            snprintf(err, errlen, "LOGCOLLECT_TLS_FINGERPRINT=\"%.100s\" is not a SHA-256 "
+                     "fingerprint: %s", fp, why);
+            return LC_EINVAL;
+        }
+        s.fp = fp ? envfp : NULL;
+        s.verify_from_env = 1;
+    }
+    if (o && o->tls_cert) {
+        s.cert = o->tls_cert;
+        s.key = o->tls_key;
+    } else {
+        s.cert = env_value("LOGCOLLECT_TLS_CERT");
+        s.key = env_value("LOGCOLLECT_TLS_KEY");
+        if (!s.cert && s.key) {
+            snprintf(err, errlen, "LOGCOLLECT_TLS_KEY is set but LOGCOLLECT_TLS_CERT is not: "
+                     "set both for a TLS client certificate");
+            return LC_EINVAL;
+        }
+        s.cert_from_env = 1;
+    }
+    return lcc_tls_new(&s, out, err, errlen);
+}
+
 /* ---- the registry of clients, for fork -------------------------------- */
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -226,6 +321,9 @@ static void init_conds(lc_client *c)
  * them without a word to anyone; the session restarts on first use. */
 static void child_reset(lc_client *c)
 {
+    /* The parent's TLS session (whole: set and cleared under lcc_fork_mu,
+     * which the fork handlers hold) is freed, never used. */
+    lcc_tls_forget(&c->conn);
     if (c->sock_fd >= 0)
         close(c->sock_fd);
     c->sock_fd = -1;
@@ -417,6 +515,7 @@ static void free_client(lc_client *c)
         OPENSSL_cleanse(c->key, c->keylen);
         free(c->key);
     }
+    lcc_tls_free(c->tls);
     free(c->conn.rbuf);
     free(c->port_file);
     free(c->key_file);
@@ -494,6 +593,11 @@ LC_API lc_client *lc_open_opts(const lc_options *o, int *err)
         rc = lcc_set_error(rc, "%s", msg);
         goto fail;
     }
+    rc = lcc_options_tls(o, &c->tls, msg, sizeof msg);
+    if (rc != LC_OK) {
+        rc = lcc_set_error(rc, "%s", msg);
+        goto fail;
+    }
     if (new_sid(c) != 0) {
         rc = lcc_set_error(LC_ENOMEM, "lc_open: cannot get random bytes");
         goto fail;
@@ -527,8 +631,7 @@ LC_API lc_client *lc_open_opts(const lc_options *o, int *err)
     return c;
 
 fail:
-    if (c->conn.fd >= 0)
-        close(c->conn.fd);
+    lcc_conn_close(&c->conn);
     free_client(c);
     *err = rc;
     return NULL;

@@ -40,6 +40,10 @@ static const char usage_main[] =
     "  LOGCOLLECT_PORT_FILE  port file (default /run/logcollectord/port)\n"
     "  LOGCOLLECT_KEY_FILE   key file (default /etc/logcollectord/key)\n"
     "  LOGCOLLECT_APP        application name (default " DEFAULT_APP ")\n"
+    "  LOGCOLLECT_TLS_CA     CA file that checks a TLS collector's certificate\n"
+    "  LOGCOLLECT_TLS_FINGERPRINT  or that certificate's pinned SHA-256 fingerprint\n"
+    "  LOGCOLLECT_TLS_CERT, LOGCOLLECT_TLS_KEY  client certificate and key, if the\n"
+    "                        collector requires one\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
@@ -61,7 +65,12 @@ static const char usage_send[] =
     "                       /etc/logcollectord/key)\n"
     "  -t, --timeout MS     how long to wait for the collector's acknowledgement\n"
     "                       (default 10000)\n"
-    "  -h, --help           show this help\n";
+    LCLI_TLS_HELP
+    "  -h, --help           show this help\n"
+    "\n"
+    "A collector whose port file says \"tls\":true is only reached over TLS, with\n"
+    "its certificate checked (--tls-ca or --tls-fingerprint); once either is set, a\n"
+    "collector without TLS is refused.\n";
 
 static const char usage_keygen[] =
     "usage: logcollect keygen PATH\n"
@@ -93,14 +102,55 @@ int lcli_parse_ms(const char *s, int *out)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > INT_MAX)
+    if (errno || end == s || *end || v < 1 || v > INT_MAX)
         return -1;
     *out = (int)v;
     return 0;
 }
 
+int lcli_tls_option(lcli_tls *t, int ch, const char *arg)
+{
+    switch (ch) {
+    case LCLI_OPT_TLS_CA: t->ca = arg; return 1;
+    case LCLI_OPT_TLS_FP: t->fingerprint = arg; return 1;
+    case LCLI_OPT_TLS_CERT: t->cert = arg; return 1;
+    case LCLI_OPT_TLS_KEY: t->key = arg; return 1;
+    }
+    return 0;
+}
+
+int lcli_tls_check(const lcli_tls *t, const char *help_cmd)
+{
+    if (t->key && !t->cert)
+        return lcli_usage_error(help_cmd, "--tls-key needs --tls-cert");
+    if (t->fingerprint) {
+        lc_options *o = lc_options_new();
+        int rc = o ? lc_options_set_tls_fingerprint(o, t->fingerprint) : LC_ENOMEM;
+        lc_options_free(o);
+        if (rc == LC_EINVAL)
+            return lcli_usage_error(help_cmd, "--tls-fingerprint: %s",
+                                    strchr(lc_last_error(), '"') ? strchr(lc_last_error(), '"')
+                                                                 : lc_last_error());
+    }
+    return 0;
+}
+
+int lcli_tls_apply(lc_options *o, const lcli_tls *t)
+{
+    int rc = LC_OK;
+    if (!t)
+        return rc;
+    if (t->ca)
+        rc = lc_options_set_tls_ca(o, t->ca);
+    if (rc == LC_OK && t->fingerprint)
+        rc = lc_options_set_tls_fingerprint(o, t->fingerprint);
+    if (rc == LC_OK && t->cert)
+        rc = lc_options_set_tls_cert(o, t->cert, t->key);
+    return rc;
+}
+
 lc_client *lcli_open(const char *port_file, const char *key_file, const char *app,
-                     int timeout_ms, int block_when_full, int *err)
+                     const lcli_tls *tls, int timeout_ms, int block_when_full, int *err)
 {
     /* A command exits at once when the collector is not there (fail fast),
      * and waits for its records rather than dropping them. */
@@ -114,7 +164,8 @@ lc_client *lcli_open(const char *port_file, const char *key_file, const char *ap
         (*err = lc_options_set_close_timeout(o, 0)) == LC_OK &&
         (*err = lc_options_set_queue_full(o, block_when_full ? LC_FULL_BLOCK : LC_FULL_DROP,
                                           -1)) == LC_OK &&
-        (*err = lc_options_set_fail_fast(o, 1)) == LC_OK)
+        (*err = lc_options_set_fail_fast(o, 1)) == LC_OK &&
+        (*err = lcli_tls_apply(o, tls)) == LC_OK)
         c = lc_open_opts(o, err);
     lc_options_free(o);
     return c;
@@ -129,11 +180,13 @@ int lcli_cmd_send(int argc, char **argv)
         {"key-file", required_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
+        LCLI_TLS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int level = LC_INFO;
     const char *app = NULL, *port_file = NULL, *key_file = NULL;
     int timeout_ms = DEFAULT_TIMEOUT_MS;
+    lcli_tls tls = {NULL, NULL, NULL, NULL};
 
     opterr = 0;
     optind = 1;
@@ -157,7 +210,7 @@ int lcli_cmd_send(int argc, char **argv)
         case 't':
             if (lcli_parse_ms(optarg, &timeout_ms) != 0)
                 return lcli_usage_error("send ",
-                                   "--timeout wants milliseconds (0 or more), not '%s'",
+                                   "--timeout wants milliseconds (1 or more), not '%s'",
                                    optarg);
             break;
         case 'h':
@@ -166,11 +219,16 @@ int lcli_cmd_send(int argc, char **argv)
         case ':':
             return lcli_usage_error("send ", "option %s needs a value", argv[optind - 1]);
         default:
+            if (lcli_tls_option(&tls, ch, optarg))
+                break;
             return lcli_usage_error("send ", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind >= argc)
         return lcli_usage_error("send ", "send needs a MESSAGE");
+    int bad = lcli_tls_check(&tls, "send ");
+    if (bad)
+        return bad;
 
     const char *msg = argv[optind++];
     int n = argc - optind;
@@ -205,7 +263,7 @@ int lcli_cmd_send(int argc, char **argv)
     }
 
     int err;
-    lc_client *c = lcli_open(port_file, key_file, app, timeout_ms, 0, &err);
+    lc_client *c = lcli_open(port_file, key_file, app, &tls, timeout_ms, 0, &err);
     if (!c) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
         rc = err == LC_EINVAL ? 2 : 1;

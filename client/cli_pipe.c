@@ -34,11 +34,17 @@ static const char usage_pipe[] =
     "  -p, --port-file P    port file (default $LOGCOLLECT_PORT_FILE, else /run/logcollectord/port)\n"
     "  -k, --key-file K     key file (default $LOGCOLLECT_KEY_FILE, else /etc/logcollectord/key)\n"
     "  -t, --timeout MS     how long to wait for the last acknowledgement (default 30000)\n"
-    "  -h, --help           show this help\n";
+    LCLI_TLS_HELP
+    "  -h, --help           show this help\n"
+    "\n"
+    "A collector whose port file says \"tls\":true is only reached over TLS, with\n"
+    "its certificate checked (--tls-ca or --tls-fingerprint); once either is set, a\n"
+    "collector without TLS is refused.\n";
 
 typedef struct {
     int json, level, timeout_ms;
     const char *app, *port_file, *key_file;
+    lcli_tls tls;
     const char *names[MAX_FIELDS], *values[MAX_FIELDS];
     char *owned[MAX_FIELDS];
     size_t nfields;
@@ -55,10 +61,10 @@ static int send_line(lc_client *c, const pipe_opts *o, char *line, size_t len)
 static int run_pipe(const pipe_opts *o)
 {
     int err;
-    lc_client *c = lcli_open(o->port_file, o->key_file, o->app, o->timeout_ms, 1, &err);
+    lc_client *c = lcli_open(o->port_file, o->key_file, o->app, &o->tls, o->timeout_ms, 1, &err);
     if (!c) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
-        return 1;
+        return err == LC_EINVAL ? 2 : 1; /* as send */
     }
     char *line = NULL;
     size_t cap = 0;
@@ -121,6 +127,7 @@ int lcli_cmd_pipe(int argc, char **argv)
         {"key-file", required_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
+        LCLI_TLS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     pipe_opts o;
@@ -148,6 +155,15 @@ int lcli_cmd_pipe(int argc, char **argv)
                                       MAX_FIELDS, optarg);
                 goto out;
             }
+            size_t nl = (size_t)(eq - optarg);
+            if (optarg[0] == '_' || (nl == 2 && strncmp(optarg, "ts", 2) == 0) ||
+                (nl == 5 && strncmp(optarg, "level", 5) == 0) ||
+                (nl == 3 && strncmp(optarg, "msg", 3) == 0)) {
+                rc = lcli_usage_error("pipe ", "--field %.*s: names starting with '_' belong to the "
+                                      "collector, and ts, level and msg are set by pipe",
+                                      (int)nl, optarg);
+                goto out;
+            }
             o.owned[o.nfields] = strndup(optarg, (size_t)(eq - optarg));
             if (!o.owned[o.nfields]) {
                 fputs("logcollect: out of memory\n", stderr);
@@ -162,7 +178,8 @@ int lcli_cmd_pipe(int argc, char **argv)
         case 'k': o.key_file = optarg; break;
         case 't':
             if (lcli_parse_ms(optarg, &o.timeout_ms) != 0) {
-                rc = lcli_usage_error("pipe ", "--timeout wants milliseconds, not '%s'", optarg);
+                rc = lcli_usage_error("pipe ", "--timeout wants milliseconds (1 or more), not '%s'",
+                                      optarg);
                 goto out;
             }
             break;
@@ -174,6 +191,8 @@ int lcli_cmd_pipe(int argc, char **argv)
             rc = lcli_usage_error("pipe ", "option %s needs a value", argv[optind - 1]);
             goto out;
         default:
+            if (lcli_tls_option(&o.tls, ch, optarg))
+                break;
             rc = lcli_usage_error("pipe ", "unknown option '%s'", argv[optind - 1]);
             goto out;
         }
@@ -187,6 +206,8 @@ int lcli_cmd_pipe(int argc, char **argv)
         rc = lcli_usage_error("pipe ", "--field cannot be combined with --json");
         goto out;
     }
+    if ((rc = lcli_tls_check(&o.tls, "pipe ")) != 0)
+        goto out;
     if (!o.app) {
         const char *env = getenv("LOGCOLLECT_APP");
         o.app = env && *env ? env : DEFAULT_APP;

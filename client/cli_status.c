@@ -25,6 +25,7 @@ static const char usage_status[] =
     "  -p, --port-file P    port file (default $LOGCOLLECT_PORT_FILE, else /run/logcollectord/port)\n"
     "  -k, --key-file K     key file (default $LOGCOLLECT_KEY_FILE, else /etc/logcollectord/key)\n"
     "  -t, --timeout MS     how long to wait for the answer (default 5000)\n"
+    LCLI_TLS_HELP
     "  -h, --help           show this help\n";
 
 static long long num(json_t *o, const char *path)
@@ -92,10 +93,12 @@ int lcli_cmd_status(int argc, char **argv)
         {"key-file", required_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
+        LCLI_TLS_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int as_json = 0, timeout_ms = 5000;
     const char *port_file = NULL, *key_file = NULL;
+    lcli_tls tls = {NULL, NULL, NULL, NULL};
     opterr = 0;
     optind = 1;
     int ch;
@@ -106,7 +109,8 @@ int lcli_cmd_status(int argc, char **argv)
         case 'k': key_file = optarg; break;
         case 't':
             if (lcli_parse_ms(optarg, &timeout_ms) != 0)
-                return lcli_usage_error("status ", "--timeout wants milliseconds, not '%s'", optarg);
+                return lcli_usage_error("status ", "--timeout wants milliseconds (1 or more), not '%s'",
+                                        optarg);
             break;
         case 'h':
             fputs(usage_status, stdout);
@@ -114,16 +118,23 @@ int lcli_cmd_status(int argc, char **argv)
         case ':':
             return lcli_usage_error("status ", "option %s needs a value", argv[optind - 1]);
         default:
+            if (lcli_tls_option(&tls, ch, optarg))
+                break;
             return lcli_usage_error("status ", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
         return lcli_usage_error("status ", "unexpected argument '%s'", argv[optind]);
+    int bad = lcli_tls_check(&tls, "status ");
+    if (bad)
+        return bad;
 
     lc_options *o = lc_options_new();
     int rc = o ? lc_options_set_port_file(o, port_file) : LC_ENOMEM;
     if (rc == LC_OK)
         rc = lc_options_set_key_file(o, key_file);
+    if (rc == LC_OK)
+        rc = lcli_tls_apply(o, &tls);
     char *text = NULL;
     if (rc == LC_OK)
         rc = lc_query_status(o, &text, timeout_ms);

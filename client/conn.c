@@ -32,6 +32,7 @@
 #include "keyfile.h"
 #include "logcollect.h"
 #include "record.h"
+#include "tls.h"
 
 #define PORTFILE_MAX 4096
 #define KEYFILE_MAX (64 * 1024)
@@ -210,7 +211,14 @@ static void close_fd(lcc_conn *c, const lcc_target *t)
         return;
     if (t->on_fd)
         t->on_fd(t->arg, -1);
-    close(c->fd);
+    lcc_conn_close(c);
+}
+
+void lcc_conn_close(lcc_conn *c)
+{
+    lcc_tls_detach(c);
+    if (c->fd >= 0)
+        close(c->fd);
     c->fd = -1;
 }
 
@@ -362,7 +370,7 @@ static int recv_frame(lcc_conn *c, const lcc_target *t, uint32_t max, int64_t de
         int r = next_frame_max(c, max, p, len, used);
         if (r != 0)
             return r;
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, LCC_RBUF_SIZE - c->rlen, MSG_DONTWAIT);
+        ssize_t n = lcc_io_recv(c, c->rbuf + c->rlen, LCC_RBUF_SIZE - c->rlen);
         if (n > 0) {
             c->rlen += (size_t)n;
             continue;
@@ -372,11 +380,14 @@ static int recv_frame(lcc_conn *c, const lcc_target *t, uint32_t max, int64_t de
                         c->peer);
         if (errno == EINTR)
             continue;
+        if (c->ssl && errno == EPROTO)
+            return fail(c, LC_ETLS, "the TLS connection to logcollectord at %s failed: %s",
+                        c->peer, c->tls_why);
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return fail(c, LC_ECLOSED, "lost the connection to logcollectord at %s: %s",
                         c->peer, strerror(errno));
         short rev;
-        r = wait_io(c, t, POLLIN, deadline, &rev);
+        r = wait_io(c, t, lcc_io_rd_events(c), deadline, &rev);
         if (r < 0)
             return r;
         if (r == 0)
@@ -390,7 +401,7 @@ static int send_all(lcc_conn *c, const lcc_target *t, const void *buf, size_t le
 {
     const char *p = buf;
     while (len > 0) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = lcc_io_send(c, p, len);
         if (n >= 0) {
             p += n;
             len -= (size_t)n;
@@ -398,9 +409,12 @@ static int send_all(lcc_conn *c, const lcc_target *t, const void *buf, size_t le
         }
         if (errno == EINTR)
             continue;
+        if (c->ssl && errno == EPROTO)
+            return fail(c, LC_ETLS, "the TLS connection to logcollectord at %s failed: %s",
+                        c->peer, c->tls_why);
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             short rev;
-            int r = wait_io(c, t, POLLOUT, deadline, &rev);
+            int r = wait_io(c, t, lcc_io_wr_events(c), deadline, &rev);
             if (r < 0)
                 return r;
             if (r == 0)
@@ -472,8 +486,11 @@ static int handshake(lcc_conn *c, const lcc_target *t, int64_t deadline)
         else if (r == LC_ECLOSED && step == 0)
             r = fail(c, LC_ECLOSED,
                      "the peer at %s closed the connection before the handshake "
-                     "(is it logcollectord? too many clients?)",
-                     c->peer);
+                     "(is it logcollectord? too many clients?%s)",
+                     c->peer,
+                     c->ssl && !c->tls_has_cert
+                         ? " does it require a TLS client certificate (LOGCOLLECT_TLS_CERT)?"
+                         : "");
         else if (r == LC_ECLOSED)
             r = fail(c, LC_EAUTH,
                      "logcollectord at %s closed the connection during the "
@@ -547,7 +564,10 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
     h.pid = t->pid;
 
     uint8_t msg[LCP_FRAME_HDR + 4096];
+    /* jansson allocates: not to be split by a fork (see lcc_fork_mu). */
+    pthread_mutex_lock(&lcc_fork_mu);
     int n = lcp_hello_encode(&h, msg + LCP_FRAME_HDR, sizeof msg - LCP_FRAME_HDR);
+    pthread_mutex_unlock(&lcc_fork_mu);
     if (n < 0)
         return fail(c, LC_EINVAL, "cannot encode HELLO (app \"%s\")", h.app);
     lcp_frame_put_header(msg, (uint32_t)n);
@@ -570,7 +590,10 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
         return handshake_error(c, p, len);
     lcp_welcome w;
     char why[200];
-    if (lcp_welcome_decode(p, len, &w, why, sizeof why) != 0)
+    pthread_mutex_lock(&lcc_fork_mu);
+    int bad = lcp_welcome_decode(p, len, &w, why, sizeof why) != 0;
+    pthread_mutex_unlock(&lcc_fork_mu);
+    if (bad)
         return fail(c, LC_EPROTO,
                     "logcollectord at %s answered HELLO wrongly: %s (client and "
                     "daemon versions may differ)",
@@ -584,9 +607,61 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
     return LC_OK;
 }
 
+/* TLS or not, as the port file says, and only with the server verified
+ * (tls.h's table).  Decided before connecting: nothing at all goes to a
+ * collector we cannot check. */
+static int tls_policy(lcc_conn *c, const lcc_target *t, const lcp_portinfo *pi)
+{
+    int verifies = lcc_tls_verifies(t->tls);
+    if (pi->tls && !verifies)
+        return fail(c, LC_ETLS,
+                    "the collector at %s requires TLS: set LOGCOLLECT_TLS_CA or "
+                    "LOGCOLLECT_TLS_FINGERPRINT (logcollect --tls-ca or --tls-fingerprint; "
+                    "lc_options_set_tls_ca or lc_options_set_tls_fingerprint) so that its "
+                    "certificate can be checked (port file %s); nothing was sent to it",
+                    c->peer, t->port_file);
+    if (!pi->tls && verifies) {
+        char how[LCC_ERR_MAX / 2];
+        lcc_tls_describe(t->tls, how, sizeof how);
+        return fail(c, LC_ETLS,
+                    "TLS is configured (%s) but the collector at %s does not speak TLS "
+                    "(port file %s has no \"tls\":true): refusing to send in plaintext "
+                    "(start logcollectord with --tls-cert and --tls-key, or unset the TLS "
+                    "settings)",
+                    how, c->peer, t->port_file);
+    }
+    return LC_OK;
+}
+
+/* The TLS handshake, within the deadline. */
+static int tls_start(lcc_conn *c, const lcc_target *t, const lcp_portinfo *pi,
+                     int64_t deadline)
+{
+    int r = lcc_tls_attach(c, t->tls, pi->host);
+    if (r != LC_OK)
+        return r;
+    for (;;) {
+        short ev = 0, rev;
+        r = lcc_tls_handshake_step(c, t->tls, &ev);
+        if (r == 1)
+            return LC_OK;
+        if (r < 0)
+            return r;
+        r = wait_io(c, t, ev, deadline, &rev);
+        if (r == 0)
+            return fail(c, LC_ETIMEDOUT,
+                        "no TLS handshake from %s within %d ms: is it logcollectord? "
+                        "(check the port file)",
+                        c->peer, t->timeout_ms);
+        if (r < 0)
+            return r;
+    }
+}
+
 int lcc_connect(lcc_conn *c, const lcc_target *t)
 {
     c->fd = -1;
+    c->ssl = NULL;
     c->rlen = 0;
     c->peer[0] = '\0';
     c->err[0] = '\0';
@@ -600,11 +675,16 @@ int lcc_connect(lcc_conn *c, const lcc_target *t)
     if (r != LC_OK)
         return r;
     format_peer(c->peer, sizeof c->peer, pi.host, pi.port);
+    r = tls_policy(c, t, &pi);
+    if (r != LC_OK)
+        return r;
     r = do_connect(c, t, &pi);
     if (r != LC_OK)
         return r;
     int64_t deadline = lcc_now_ms() + t->timeout_ms;
-    r = handshake(c, t, deadline);
+    r = pi.tls ? tls_start(c, t, &pi, deadline) : LC_OK;
+    if (r == LC_OK)
+        r = handshake(c, t, deadline);
     if (r == LC_OK)
         r = hello(c, t, deadline);
     if (r != LC_OK)

@@ -1,7 +1,9 @@
 /*
  * conn.h - establishing one connection to logcollectord (internal).
  *
- * lcc_connect reads the port file, connects, runs the mutual handshake
+ * lcc_connect reads the port file, connects, starts TLS when the port
+ * file says so (tls.h: only with the server's certificate checked, and
+ * never plaintext once TLS is configured), runs the mutual handshake
  * (proto/auth.h: the client proves it has the key and makes the daemon
  * prove it too, so nothing is ever sent to a listener that does not know
  * the key), says HELLO and reads WELCOME.  Every wait is a poll() against
@@ -24,6 +26,9 @@
 #include "control.h"
 #include "portfile.h"
 
+struct lcc_tls; /* tls.h: the TLS settings of a client */
+struct ssl_st;  /* OpenSSL's SSL */
+
 #define LCC_ERR_MAX 512
 /* Largest message accepted from the daemon after the handshake (ACK and
  * ERROR are tiny; WELCOME and STATUS are small JSON objects). */
@@ -43,7 +48,11 @@ typedef struct {
     const char *app;
     const char *host;
     int64_t pid;
-    int timeout_ms; /* for the TCP connect, then for handshake + HELLO */
+    /* TLS settings (tls.h), or NULL: none configured.  Whether the
+     * connection uses TLS follows the port file's "tls", checked against
+     * these (never unverified, never a silent downgrade). */
+    const struct lcc_tls *tls;
+    int timeout_ms; /* for the TCP connect, then for TLS, handshake + HELLO */
     int wakefd;     /* -1: none */
     /* Told the socket's fd once created (so a fork child can close its
      * copy); called with -1 before lcc_connect closes it on failure. */
@@ -53,6 +62,14 @@ typedef struct {
 
 typedef struct {
     int fd;
+    /* With TLS: the connection's SSL object (tls.h), else NULL.  Set and
+     * freed only while holding lcc_fork_mu, so that a fork child finds it
+     * either absent or whole (and frees its copy). */
+    struct ssl_st *ssl;
+    short tls_rd_ev, tls_wr_ev; /* what the last SSL_read / SSL_write waits for */
+    int tls_has_cert;           /* we offered a client certificate */
+    int tls_pin_failed;         /* the certificate is not the pinned one (err says so) */
+    char tls_why[320];          /* the last TLS failure (errno EPROTO) */
     char peer[LCP_HOST_MAX + 16]; /* "127.0.0.1:4000", "[::1]:4000" */
     uint8_t *rbuf;                /* LCC_RBUF_SIZE bytes, owned by the caller */
     size_t rlen;
@@ -62,10 +79,15 @@ typedef struct {
 } lcc_conn;
 
 /* Connect, authenticate, HELLO / WELCOME.  c->rbuf must be set.  On
- * success c->fd is the (non-blocking) socket; on failure it is closed and
- * c->err says why.  LCC_EWAKE when the wake fd became readable (the caller
+ * success c->fd is the (non-blocking) socket, and c->ssl its TLS session
+ * when the port file says "tls"; on failure both are closed and c->err
+ * says why.  LCC_EWAKE when the wake fd became readable (the caller
  * drains it). */
 int lcc_connect(lcc_conn *c, const lcc_target *t);
+
+/* Close the connection at once: free the TLS session, close the socket
+ * (no close_notify, no linger).  Safe on a closed one. */
+void lcc_conn_close(lcc_conn *c);
 
 int lcc_read_portfile(const char *path, lcp_portinfo *pi, char *err, size_t errlen);
 int lcc_read_key(const char *path, uint8_t **key, size_t *keylen, char *err,

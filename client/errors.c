@@ -43,6 +43,7 @@ LC_API const char *lc_strerror(int err)
     case LC_ETOOBIG: return "record too large for the collector";
     case LC_EFULL: return "the collector has no room for more clients";
     case LC_EDROPPED: return "the queue is full: the record was dropped";
+    case LC_ETLS: return "TLS failed (certificate not trusted, TLS settings missing, or a TLS mismatch)";
     }
     return "unknown error";
 }

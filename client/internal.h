@@ -36,6 +36,13 @@ const char *lcc_pick_path(const char *given, const char *env, const char *def);
 void lcc_options_target(const lc_options *o, const char **port_file, const char **key_file,
                         const char **app);
 
+/* The TLS settings that options (or NULL) and the environment select,
+ * loaded (tls.h): *out NULL when none.  LC_OK, or LC_EINVAL (a malformed
+ * $LOGCOLLECT_TLS_FINGERPRINT, a key without a certificate), LC_ETLS (a
+ * file that does not load) or LC_ENOMEM, with the message in err. */
+struct lcc_tls;
+int lcc_options_tls(const lc_options *o, struct lcc_tls **out, char *err, size_t errlen);
+
 /* Reconnect delays: exponential from BACKOFF_MIN_MS, capped, with jitter
  * (each delay is drawn between half and all of the nominal one). */
 #define LCC_BACKOFF_MIN_MS 50
@@ -64,6 +71,7 @@ struct lc_client {
     int block_ms;
     int close_ms;
     int connect_ms;
+    struct lcc_tls *tls; /* NULL: no TLS settings */
 
     /* mu */
     lcc_queue q;

@@ -75,6 +75,9 @@ enum {
     LC_ETOOBIG = -11,   /* the record is larger than the collector or queue accepts */
     LC_EFULL = -12,     /* the collector has no room for more clients */
     LC_EDROPPED = -13,  /* the queue was full: this record was dropped (and counted) */
+    LC_ETLS = -14,      /* TLS: the server's certificate is not trusted, TLS settings
+                           are missing or refer to a file that does not load, or the
+                           collector and the settings disagree on TLS (downgrade) */
 };
 
 typedef struct lc_client lc_client;
@@ -90,8 +93,10 @@ typedef struct lc_options lc_options;
  *   queue bytes   8 MiB (records queued or not yet acknowledged, framed)
  *   queue full    LC_FULL_DROP
  *   close timeout 2000 ms
- *   connect       5000 ms per attempt (TCP connect; then handshake + HELLO)
- *   fail fast     0 */
+ *   connect       5000 ms per attempt (TCP connect; then TLS, handshake + HELLO)
+ *   fail fast     0
+ *   TLS           NULL: $LOGCOLLECT_TLS_CA, $LOGCOLLECT_TLS_FINGERPRINT,
+ *                 $LOGCOLLECT_TLS_CERT, $LOGCOLLECT_TLS_KEY (see below) */
 
 typedef enum {
     LC_FULL_DROP = 0,  /* drop the new record, count it, return LC_EDROPPED */
@@ -118,6 +123,39 @@ LC_API int lc_options_set_connect_timeout(lc_options *o, int timeout_ms);
  * when it cannot (collector down, wrong key...).  Later connection losses
  * are still retried in the background. */
 LC_API int lc_options_set_fail_fast(lc_options *o, int on);
+
+/* TLS.  A collector started with --tls-cert / --tls-key says "tls":true in
+ * its port file, and the whole connection (the key handshake included)
+ * then runs inside TLS.  The client never talks to it unverified: it
+ * needs a CA file or a pinned fingerprint, else every attempt fails with
+ * LC_ETLS ("requires TLS: set LOGCOLLECT_TLS_CA or ...").  Conversely,
+ * once a CA or a fingerprint is set, a collector whose port file does not
+ * say "tls" is refused (LC_ETLS: no silent downgrade to plaintext).
+ *
+ * Where the settings come from: the CA and the fingerprint are taken
+ * from these options if either is set, else from $LOGCOLLECT_TLS_CA and
+ * $LOGCOLLECT_TLS_FINGERPRINT; the client certificate from these options
+ * if set, else from $LOGCOLLECT_TLS_CERT and $LOGCOLLECT_TLS_KEY.  The
+ * files are read by lc_open_opts (and lc_query_status): one that does not
+ * load fails there with LC_ETLS.  Paths are copied; NULL unsets. */
+
+/* PEM file of the CA(s) that signed the collector's certificate.  The
+ * chain must verify, and the certificate must name the address in the
+ * port file (subjectAltName IP:127.0.0.1, say). */
+LC_API int lc_options_set_tls_ca(lc_options *o, const char *path);
+/* Pin the SHA-256 fingerprint of the collector's certificate instead (or
+ * as well): "sha256:AB:CD:..." as `openssl x509 -noout -fingerprint
+ * -sha256` prints it; the "sha256:" prefix and the colons are optional,
+ * hex digits in either case.  Without a CA the certificate is trusted by
+ * its fingerprint alone (no chain, name or date check); with one, both
+ * must hold.  LC_EINVAL when fp is not 32 bytes of hex. */
+LC_API int lc_options_set_tls_fingerprint(lc_options *o, const char *fp);
+/* A client certificate (PEM chain) and its unencrypted PEM private key,
+ * for a collector started with --tls-client-ca.  key NULL: the key
+ * follows the certificate in cert_file.  cert_file NULL (with key NULL)
+ * unsets; a key without a certificate is LC_EINVAL. */
+LC_API int lc_options_set_tls_cert(lc_options *o, const char *cert_file,
+                                   const char *key_file);
 
 /* ---- opening and closing ------------------------------------------------ */
 
@@ -206,8 +244,8 @@ LC_API int lc_get_stats(lc_client *c, lc_stats *st, size_t size);
  * client it is fork-safe: in a child it starts a new session on first use. */
 /* Ask the collector for its counters (connections, handshakes, records
  * accepted / rejected / duplicate, bytes, write errors, queue sizes,
- * uptime): connects with o's port and key files (NULL: the defaults),
- * authenticates, asks, closes.  On success *json is a JSON object as text,
+ * uptime): connects with o's port and key files and TLS settings (NULL:
+ * the defaults and the environment), authenticates, asks, closes.  On success *json is a JSON object as text,
  * which the caller frees with free().  timeout_ms <= 0 means 5000. */
 LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms);
 

@@ -29,6 +29,7 @@
 #include "frame.h"
 #include "internal.h"
 #include "record.h"
+#include "tls.h"
 
 enum { END_STOP = 1, END_LOST, END_DRAINED };
 
@@ -77,6 +78,7 @@ void lcc_target_init(lc_client *c, lcc_target *t, int wakefd)
     t->app = c->app;
     t->host = c->host;
     t->pid = c->pid;
+    t->tls = c->tls;
     t->timeout_ms = c->connect_ms;
     t->wakefd = wakefd;
     t->on_fd = lcc_publish_fd;
@@ -115,19 +117,24 @@ static int want_spares(const lc_client *c)
 }
 
 /* Keep LCC_SPARE_MIN spare segments ready, their pages touched here rather
- * than by a log call.  Called without the lock. */
+ * than by a log call.  Called without the lock.  lcc_fork_mu covers the
+ * allocation and the linking: a fork in between would leave the child a
+ * segment that nothing points to. */
 static void refill_spares(lc_client *c)
 {
     for (;;) {
+        pthread_mutex_lock(&lcc_fork_mu);
         lcc_seg *s = lcc_seg_new_warm();
-        if (!s)
-            return;
-        pthread_mutex_lock(&c->mu);
-        int r = lcc_queue_add_spare(&c->q, s);
-        int more = r == 0 && want_spares(c);
-        pthread_mutex_unlock(&c->mu);
-        if (r != 0)
-            free(s);
+        int r = -1, more = 0;
+        if (s) {
+            pthread_mutex_lock(&c->mu);
+            r = lcc_queue_add_spare(&c->q, s);
+            more = r == 0 && want_spares(c);
+            pthread_mutex_unlock(&c->mu);
+            if (r != 0)
+                free(s);
+        }
+        pthread_mutex_unlock(&lcc_fork_mu);
         if (!more)
             return;
     }
@@ -256,8 +263,9 @@ static int read_input(lc_client *c, link_state *ls)
         }
         if (off)
             lcc_consume(cn, off);
-        ssize_t n = recv(cn->fd, cn->rbuf + cn->rlen, LCC_RBUF_SIZE - cn->rlen,
-                         MSG_DONTWAIT);
+        ssize_t n = cn->ssl ? lcc_tls_recv(cn, cn->rbuf + cn->rlen, LCC_RBUF_SIZE - cn->rlen)
+                            : recv(cn->fd, cn->rbuf + cn->rlen, LCC_RBUF_SIZE - cn->rlen,
+                                   MSG_DONTWAIT);
         if (n > 0) {
             cn->rlen += (size_t)n;
             continue;
@@ -277,7 +285,7 @@ static int read_input(lc_client *c, link_state *ls)
         if (ls->draining)
             return END_DRAINED;
         return lost(c, ls, LC_ECLOSED, "lost the connection to logcollectord at %s: %s",
-                    cn->peer, strerror(errno));
+                    cn->peer, lcc_io_strerror(cn, errno));
     }
 }
 
@@ -339,7 +347,7 @@ static int session(lc_client *c, link_state *ls)
         apply(c, ls, 1);
         if (r == 0 && send_err)
             r = lost(c, ls, LC_ECLOSED, "lost the connection to logcollectord at %s: %s",
-                     cn->peer, strerror(send_err));
+                     cn->peer, lcc_io_strerror(cn, send_err));
         if (r || c->stop) {
             pthread_mutex_unlock(&c->mu);
             return r ? r : END_STOP;
@@ -354,11 +362,18 @@ static int session(lc_client *c, link_state *ls)
             refill_spares(c);
 
         if (n > 0) {
-            struct msghdr m;
-            memset(&m, 0, sizeof m);
-            m.msg_iov = b.iov;
-            m.msg_iovlen = (size_t)n;
-            ssize_t w = sendmsg(cn->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+            ssize_t w;
+            if (cn->ssl) {
+                /* Through TLS, segment by segment (tls.h); after EAGAIN
+                 * the next batch starts at the same bytes, as TLS needs. */
+                w = lcc_tls_sendv(cn, b.iov, n);
+            } else {
+                struct msghdr m;
+                memset(&m, 0, sizeof m);
+                m.msg_iov = b.iov;
+                m.msg_iovlen = (size_t)n;
+                w = sendmsg(cn->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+            }
             if (w > 0) {
                 lcc_cursor_advance(&c->cur, &b, (size_t)w);
                 if ((size_t)w == b.bytes)
@@ -376,8 +391,12 @@ static int session(lc_client *c, link_state *ls)
             }
         }
 
+        /* Plaintext: POLLOUT while a send is pending.  TLS may need the
+         * socket readable to write, or writable to read. */
+        short out_ev = cn->ssl ? cn->tls_wr_ev : POLLOUT;
+        short in_ev = cn->ssl ? (short)(POLLIN | cn->tls_rd_ev) : POLLIN;
         struct pollfd p[2] = {
-            {.fd = cn->fd, .events = (short)(POLLIN | (want_out ? POLLOUT : 0))},
+            {.fd = cn->fd, .events = (short)(in_ev | (want_out ? out_ev : 0))},
             {.fd = c->wakefd, .events = POLLIN},
         };
         int timeout = -1;
@@ -396,7 +415,7 @@ static int session(lc_client *c, link_state *ls)
         if (pr > 0) {
             if (p[1].revents & POLLIN)
                 drain_wake(c);
-            if (p[0].revents & (POLLOUT | POLLERR | POLLHUP))
+            if (p[0].revents & (out_ev | POLLERR | POLLHUP))
                 want_out = 0;
         }
     }
@@ -405,6 +424,8 @@ static int session(lc_client *c, link_state *ls)
 static void teardown(lc_client *c, link_state *ls, int how)
 {
     lcc_conn *cn = &c->conn;
+    if (how == END_STOP)
+        lcc_tls_close_notify(cn);
     if (how == END_STOP && shutdown(cn->fd, SHUT_WR) == 0) {
         /* Let the daemon read everything and close its side (closing with
          * unread ACKs would make the kernel reset the connection); pick up
@@ -422,8 +443,7 @@ static void teardown(lc_client *c, link_state *ls, int how)
     pthread_mutex_lock(&c->mu);
     c->sock_fd = -1;
     pthread_mutex_unlock(&c->mu);
-    close(cn->fd);
-    cn->fd = -1;
+    lcc_conn_close(cn);
     cn->rlen = 0;
 
     pthread_mutex_lock(&c->mu);

@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "internal.h"
 #include "logcollect.h"
+#include "tls.h"
 
 static int64_t now_ms(void)
 {
@@ -49,17 +50,18 @@ static int send_request(lcc_conn *c, int64_t deadline)
     static const uint8_t req[LCP_FRAME_HDR + 1] = {0, 0, 0, 1, LCP_MSG_STATUS_REQ};
     size_t off = 0;
     while (off < sizeof req) {
-        ssize_t w = send(c->fd, req + off, sizeof req - off, MSG_NOSIGNAL);
+        ssize_t w = lcc_io_send(c, req + off, sizeof req - off);
         if (w > 0) {
             off += (size_t)w;
             continue;
         }
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(c->fd, POLLOUT, deadline) > 0)
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+            wait_fd(c->fd, lcc_io_wr_events(c), deadline) > 0)
             continue;
         return lcc_set_error(LC_ECLOSED, "cannot send the STATUS request to logcollectord at %s: %s",
-                             c->peer, w < 0 ? strerror(errno) : "connection closed");
+                             c->peer, w < 0 ? lcc_io_strerror(c, errno) : "connection closed");
     }
     return LC_OK;
 }
@@ -86,17 +88,24 @@ static int read_reply(lcc_conn *c, int64_t deadline, char **json)
             lcc_consume(c, used); /* an ACK or the like: not ours to act on */
             continue;
         }
-        int w = wait_fd(c->fd, POLLIN, deadline);
-        if (w == 0)
-            return lcc_set_error(LC_ETIMEDOUT, "logcollectord at %s did not answer the STATUS "
-                                 "request in time", c->peer);
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, LCC_RBUF_SIZE - c->rlen, 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        ssize_t n = lcc_io_recv(c, c->rbuf + c->rlen, LCC_RBUF_SIZE - c->rlen);
+        if (n > 0) {
+            c->rlen += (size_t)n;
             continue;
-        if (n <= 0)
-            return lcc_set_error(LC_ECLOSED, "logcollectord at %s closed the connection before "
-                                 "answering (an older daemon without STATUS?)", c->peer);
-        c->rlen += (size_t)n;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (wait_fd(c->fd, lcc_io_rd_events(c), deadline) == 0)
+                return lcc_set_error(LC_ETIMEDOUT, "logcollectord at %s did not answer the "
+                                     "STATUS request in time", c->peer);
+            continue;
+        }
+        if (n < 0 && c->ssl && errno == EPROTO)
+            return lcc_set_error(LC_ETLS, "the TLS connection to logcollectord at %s failed: "
+                                 "%s", c->peer, c->tls_why);
+        return lcc_set_error(LC_ECLOSED, "logcollectord at %s closed the connection before "
+                             "answering (an older daemon without STATUS?)", c->peer);
     }
 }
 
@@ -114,6 +123,7 @@ LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms)
     lcc_conn c;
     memset(&c, 0, sizeof c);
     c.fd = -1;
+    lcc_tls *tls = NULL;
     uint8_t *key = NULL;
     size_t keylen = 0;
     char msg[LCC_ERR_MAX];
@@ -130,9 +140,14 @@ LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms)
     lcp_sid_format(sid, raw);
     char host[LCP_NAME_MAX + 1] = "";
     gethostname(host, sizeof host - 1);
+    rc = lcc_options_tls(o, &tls, msg, sizeof msg);
+    if (rc != LC_OK) {
+        rc = lcc_set_error(rc, "%s", msg);
+        goto out;
+    }
     lcc_target t = {.port_file = pf, .key_file = kf, .key = key, .keylen = keylen, .sid = sid,
                     .seq = 1, .app = app, .host = host, .pid = (int64_t)getpid(),
-                    .timeout_ms = timeout_ms, .wakefd = -1};
+                    .tls = tls, .timeout_ms = timeout_ms, .wakefd = -1};
     rc = lcc_connect(&c, &t);
     if (rc != LC_OK) {
         rc = lcc_set_error(rc, "%s", c.err);
@@ -142,8 +157,9 @@ LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms)
     if (rc == LC_OK)
         rc = read_reply(&c, deadline, json);
 out:
-    if (c.fd >= 0)
-        close(c.fd);
+    lcc_tls_close_notify(&c);
+    lcc_conn_close(&c);
+    lcc_tls_free(tls);
     free(c.rbuf);
     if (key) {
         OPENSSL_cleanse(key, keylen);

@@ -55,6 +55,47 @@ int main(void)
     int err = 0;
     expect("long app (lc_open)", lc_open(NULL, NULL, longapp, &err) == NULL ? err : 0,
            LC_EINVAL);
+    /* TLS settings, on an options object of their own. */
+    lc_options *t = lc_options_new();
+    expect("tls: empty CA path", lc_options_set_tls_ca(t, ""), LC_EINVAL);
+    expect("tls: CA path", lc_options_set_tls_ca(t, "/nonexistent/ca.pem"), LC_OK);
+    expect("tls: CA unset", lc_options_set_tls_ca(t, NULL), LC_OK);
+    expect("tls: short fingerprint", lc_options_set_tls_fingerprint(t, "sha256:12:34"), LC_EINVAL);
+    expect_msg("tls: short fingerprint says 64", "64");
+    expect("tls: not hex", lc_options_set_tls_fingerprint(t, "sha256:zz"), LC_EINVAL);
+    const char *fp = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+                     "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+    char buf[200];
+    expect("tls: fingerprint, colons", lc_options_set_tls_fingerprint(t, fp), LC_OK);
+    snprintf(buf, sizeof buf, "sha256:%s", fp);
+    expect("tls: fingerprint, prefix", lc_options_set_tls_fingerprint(t, buf), LC_OK);
+    snprintf(buf, sizeof buf, "SHA256 Fingerprint=%s", fp);
+    expect("tls: fingerprint, as openssl prints it", lc_options_set_tls_fingerprint(t, buf), LC_OK);
+    expect("tls: fingerprint, lower case, no colons",
+           lc_options_set_tls_fingerprint(
+               t, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"),
+           LC_OK);
+    snprintf(buf, sizeof buf, "%s:", fp);
+    expect("tls: trailing colon", lc_options_set_tls_fingerprint(t, buf), LC_EINVAL);
+    snprintf(buf, sizeof buf, "%s:00", fp);
+    expect("tls: 33 bytes", lc_options_set_tls_fingerprint(t, buf), LC_EINVAL);
+    expect("tls: colon inside a byte", lc_options_set_tls_fingerprint(t, "A:B"), LC_EINVAL);
+    expect("tls: fingerprint unset", lc_options_set_tls_fingerprint(t, NULL), LC_OK);
+    expect("tls: key without cert", lc_options_set_tls_cert(t, NULL, "/k.pem"), LC_EINVAL);
+    expect("tls: empty cert", lc_options_set_tls_cert(t, "", NULL), LC_EINVAL);
+    expect("tls: cert and key", lc_options_set_tls_cert(t, "/c.pem", "/k.pem"), LC_OK);
+    expect("tls: cert alone (key inside)", lc_options_set_tls_cert(t, "/c.pem", NULL), LC_OK);
+    expect("tls: cert unset", lc_options_set_tls_cert(t, NULL, NULL), LC_OK);
+    expect("tls: NULL options", lc_options_set_tls_ca(NULL, "x"), LC_EINVAL);
+    expect("tls: CA that does not load",
+           lc_options_set_tls_ca(t, "/nonexistent/ca.pem") == LC_OK &&
+                   lc_open_opts(t, &err) == NULL
+               ? err
+               : 0,
+           LC_ETLS);
+    expect_msg("tls: CA that does not load, message", "/nonexistent/ca.pem");
+    lc_options_free(t);
+
     expect("app", lc_options_set_app(o, "lc_api"), LC_OK);
     expect("queue 64 KiB", lc_options_set_queue_bytes(o, 65536), LC_OK);
     lc_client *c = lc_open_opts(o, &err);
@@ -119,7 +160,7 @@ int main(void)
     expect("shutdown", lc_shutdown(), LC_OK);
     expect("default gone", lc_default() == NULL, 1);
     expect("level alias", lc_level_from_name("warn"), LC_WARNING);
-    for (int e = LC_OK; e >= LC_EDROPPED; e--)
+    for (int e = LC_OK; e >= LC_ETLS; e--)
         if (strcmp(lc_strerror(e), "unknown error") == 0)
             expect("strerror", e, 1);
     printf("%s\n", failures ? "FAILED" : "all ok");

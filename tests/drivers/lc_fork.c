@@ -3,6 +3,7 @@
  * for fork safety; uses the process-wide default client and its macros).
  *
  *   lc_fork [--children N] [--count M] [--pre P] [--post Q] [--grandchild G]
+ *           [--settle MS]
  *
  * Paths come from LOGCOLLECT_PORT_FILE / LOGCOLLECT_KEY_FILE.  The parent
  * calls lc_init, logs P records "parent pre <i>" (no flush: they are still
@@ -11,6 +12,10 @@
  * "child <k> <i>" with LC_LOG_INFO; even children then call lc_shutdown and
  * _exit, odd ones just exit(0) (the atexit flush delivers).  With G > 0,
  * child 0 first forks a grandchild that logs G records "grandchild <i>".
+ * With --settle, the parent waits until its P records are acknowledged,
+ * then MS more milliseconds, before forking: its sender thread is then
+ * connected and idle (under ASan, whose allocator in clang 14 is not
+ * fork-safe, no other thread is inside malloc at the fork).
  *
  * Prints "child K pid PID" per child (and "grandchild pid PID"), then
  * "parent pid PID sid SID" and "done".  Exit 0 when every process
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "logcollect.h"
@@ -77,9 +83,10 @@ int main(int argc, char **argv)
         {"pre", required_argument, NULL, 'p'},
         {"post", required_argument, NULL, 'P'},
         {"grandchild", required_argument, NULL, 'g'},
+        {"settle", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
-    long children = 8, count = 10000, pre = 20000, post = 20000, grand = 0;
+    long children = 8, count = 10000, pre = 20000, post = 20000, grand = 0, settle = -1;
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
@@ -88,9 +95,10 @@ int main(int argc, char **argv)
         case 'p': pre = number(optarg, "--pre"); break;
         case 'P': post = number(optarg, "--post"); break;
         case 'g': grand = number(optarg, "--grandchild"); break;
+        case 's': settle = number(optarg, "--settle"); break;
         default:
             fprintf(stderr, "usage: lc_fork [--children N] [--count M] [--pre P] "
-                            "[--post Q] [--grandchild G]\n");
+                            "[--post Q] [--grandchild G] [--settle MS]\n");
             return 2;
         }
     }
@@ -104,6 +112,14 @@ int main(int argc, char **argv)
     lc_options_free(o);
     if (log_n("parent pre", -1, pre) != 0)
         return 1;
+    if (settle >= 0) {
+        if (lc_flush(lc_default(), 30000) != LC_OK) {
+            fprintf(stderr, "lc_fork: settle: %s\n", lc_last_error());
+            return 1;
+        }
+        struct timespec ts = {settle / 1000, (settle % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 
     pid_t *pids = calloc((size_t)children + 1, sizeof *pids);
     if (!pids)

@@ -1,5 +1,7 @@
 """The library's contract, call by call (tests/drivers/lc_api.c): options
-refused with LC_EINVAL and a message; bad log calls refused synchronously
+refused with LC_EINVAL and a message (TLS ones too: fingerprints in their
+accepted spellings and malformed ones, a key without a certificate; a CA
+file that does not load fails lc_open_opts with LC_ETLS); bad log calls refused synchronously
 (NULL client, bad level, reserved or repeated field names, JSON that is not
 an object or uses '_' names, a record larger than the queue); lc_open
 works with the collector down; a record queued before the collector's

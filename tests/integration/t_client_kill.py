@@ -34,8 +34,11 @@ def scenario():
              60, "the stream to be under way")
     d.proc.send_signal(signal.SIGKILL)
     d.proc.wait()
-    first = d.lines()
-    L = len(first)
+    # SIGKILL can stop a large write between pages: the file may end in a
+    # torn line, which the next collector trims (it was never acknowledged).
+    raw = open(d.output, "rb").read()
+    torn = not raw.endswith(b"\n")
+    L = raw.count(b"\n")
     check(0 < L < N, "the first collector wrote %d lines" % L)
     time.sleep(0.3)  # the client finds a stale port file meanwhile
     d2 = Daemon(dir=d.dir)
@@ -45,7 +48,8 @@ def scenario():
           "driver: %r %r" % (out, err))
     st = stats_of(out)
 
-    lines = d2.lines()
+    lines = d2.lines()          # (fails unless the torn line was trimmed)
+    check(not torn or "incomplete line" in d2.stderr(), "a torn last line was not reported")
     check(len({l["_sid"] for l in lines}) == 1, "more than one session")
     seq1 = [l["_seq"] for l in lines[:L]]
     check(seq1 == list(range(1, L + 1)), "first collector's lines are not 1..%d" % L)

@@ -49,7 +49,7 @@ def scenario():
                     '    std::printf("%s %s\\n", lc_strerror(LC_EDROPPED), lc_level_name(LC_INFO));\n'
                     '    return lc_default() == nullptr ? 0 : 1;\n'
                     '}\n')
-        libs = run(["pkg-config", "--libs", "jansson", "libcrypto"]).stdout.split()
+        libs = run(["pkg-config", "--libs", "jansson", "libssl", "libcrypto"]).stdout.split()
         exe = os.path.join(t, "cxx")
         run([cxx, "-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror",
              "-I" + os.path.join(ROOT, "client"), "-o", exe, src,
