@@ -47,6 +47,9 @@ int lcc_options_tls(const lc_options *o, struct lcc_tls **out, char *err, size_t
  * (each delay is drawn between half and all of the nominal one). */
 #define LCC_BACKOFF_MIN_MS 50
 #define LCC_BACKOFF_MAX_MS 5000
+/* With records in flight the sender does not ask to be woken for new
+ * ones: it looks again when the ACK comes, or after this long. */
+#define LCC_INFLIGHT_POLL_MS 1
 /* A connection that lasted this long resets the backoff. */
 #define LCC_HEALTHY_MS 1000
 /* After ERROR 102 the daemon closes within 5 s; we wait at most this. */

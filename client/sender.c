@@ -355,7 +355,13 @@ static int session(lc_client *c, link_state *ls)
         int n = 0;
         if (!ls->draining && !want_out)
             n = lcc_cursor_batch(&c->cur, &c->q, &b);
-        c->sender_idle = n == 0 && !want_out && !ls->draining;
+        /* While records are in flight an ACK is due soon, and with it the
+         * sender looks at the queue again: log calls need not wake it (an
+         * eventfd write each time the daemon answered quickly was most of
+         * lc_log's cost).  A short poll timeout bounds the wait if the ACK
+         * is slow. */
+        int inflight = c->cur.seq > c->acked;
+        c->sender_idle = n == 0 && !want_out && !ls->draining && !inflight;
         int refill = want_spares(c);
         pthread_mutex_unlock(&c->mu);
         if (refill)
@@ -399,7 +405,7 @@ static int session(lc_client *c, link_state *ls)
             {.fd = cn->fd, .events = (short)(in_ev | (want_out ? out_ev : 0))},
             {.fd = c->wakefd, .events = POLLIN},
         };
-        int timeout = -1;
+        int timeout = inflight && n == 0 ? LCC_INFLIGHT_POLL_MS : -1;
         if (ls->draining) {
             timeout = remaining_ms(drain_deadline);
             if (timeout == 0)

@@ -360,8 +360,9 @@ def short_dso(dso):
     return os.path.basename(dso).split(".so")[0]
 
 
-def perf_aggregate(perf, data):
-    """Read perf script's call chains.  Returns (self, charged, samples):
+def perf_aggregate(perf, data, comm=None):
+    """Read perf script's call chains (only those of processes named comm,
+    when given).  Returns (self, charged, samples):
     self    [(percent, symbol, object)] by the sampled function itself;
     charged [(percent, symbol, object)] by the first user-space frame, i.e.
             kernel time charged to the system call (libc wrapper) that entered
@@ -371,10 +372,11 @@ def perf_aggregate(perf, data):
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
     selfc, charged, total = {}, {}, 0
     frames = []
+    current = [None]
 
     def flush():
         nonlocal total
-        if not frames:
+        if not frames or (comm and current[0] != comm):
             return
         total += 1
         leaf = frames[0]
@@ -399,7 +401,8 @@ def perf_aggregate(perf, data):
             frames = []
             continue
         if not line.startswith((" ", "\t")):
-            continue  # the sample's header (comm)
+            current[0] = line.split()[0] if line.split() else None  # the sample's header (comm)
+            continue
         m = re.match(r"\s*[0-9a-f]+\s+(.+?)\s+\((.*)\)\s*$", line)
         if m:
             sym = re.sub(r"\+0x[0-9a-f]+$", "", m.group(1))
@@ -446,6 +449,7 @@ class Harness:
         self.errors = {}    # (case, subject, n) -> message
         self.notes = []
         self.profile = None
+        self.client_profile = None
         self.cost = []
         self.latency = []
         self.idle = []
@@ -766,6 +770,36 @@ class Harness:
         finally:
             d.stop()
             d.cleanup()
+        if perf:
+            self.profile_client(perf)
+
+    def profile_client(self, perf):
+        """Where the library's time goes: the whole machine sampled while one
+        lc_e2e process sends, then only lc_e2e's samples (its log calls and
+        its sender thread)."""
+        log("== profile: liblogcollect in the 1-process library run")
+        d = Daemon(self, tag="cprof")
+        try:
+            d.start()
+            data = os.path.join(self.run, "perf-client.data")
+            pr = spawn([perf, "record", "-a", "-e", "cpu-clock", "-F", "2999", "-g",
+                        "-o", data], os.path.join(self.run, "perf-client.log"))
+            time.sleep(0.5)
+            rate, records, _, _ = self.lib_loader(1, self.args.records)(d)
+            pr.send_signal(signal.SIGINT)
+            pr.wait(60)
+            top, charged, total = perf_aggregate(perf, data, comm="lc_e2e")
+            if not total:
+                raise RuntimeError("perf recorded nothing for lc_e2e: " +
+                                   tail(os.path.join(self.run, "perf-client.log")))
+            self.client_profile = dict(tool="perf record -a -e cpu-clock -F 2999 -g",
+                                       rate=rate, records=records, samples=total,
+                                       top=top[:20], charged=charged[:12])
+        except Exception as e:
+            self.fail(("profile", "client", 1), e)
+        finally:
+            d.stop()
+            d.cleanup()
 
     # -- report ----------------------------------------------------------------
     def vals(self, key, field):
@@ -1054,6 +1088,30 @@ class Harness:
               "entered the kernel (for a system call, its libc wrapper: `__GI___writev` is "
               "`writev(2)`; `→ sock_write_iter`: on a socket (ACKs), `→ ext4_file_write_iter` "
               "or the like: on the output file):")
+            w("")
+            w("| % | user-space function | object |")
+            w("|---:|---|---|")
+            for pct, sym, dso in p["charged"]:
+                w(f"| {pct:.1f} | `{sym}` | {dso} |")
+            w("")
+
+        if self.client_profile:
+            p = self.client_profile
+            w("## Profile of the client library (1-process library run)")
+            w("")
+            w(f"`{p['tool']}` while one `lc_e2e` process sent {p['records']:,} records "
+              f"({p['rate']:,.0f} rec/s under the profiler); only the samples of `lc_e2e` "
+              f"(its calling thread and its sender thread): {p['samples']:,}.  "
+              "`lc_send_json` validates each record before queueing it "
+              "(`lcp_jscan_object`, the same scanner as the daemon's), copies it into the "
+              "queue, and the sender thread writes the queue to the socket.")
+            w("")
+            w("| self % | function | object |")
+            w("|---:|---|---|")
+            for pct, sym, dso in p["top"]:
+                w(f"| {pct:.1f} | `{sym}` | {dso} |")
+            w("")
+            w("Charged to the user-space function that entered the kernel:")
             w("")
             w("| % | user-space function | object |")
             w("|---:|---|---|")
