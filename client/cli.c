@@ -108,18 +108,25 @@ int lcli_parse_ms(const char *s, int *out)
     return 0;
 }
 
-int lcli_tls_option(lcli_tls *t, int ch, const char *arg)
+int lcli_conn_option(lcli_conn *c, int ch, const char *arg, const char *help_cmd)
 {
     switch (ch) {
-    case LCLI_OPT_TLS_CA: t->ca = arg; return 1;
-    case LCLI_OPT_TLS_FP: t->fingerprint = arg; return 1;
-    case LCLI_OPT_TLS_CERT: t->cert = arg; return 1;
-    case LCLI_OPT_TLS_KEY: t->key = arg; return 1;
+    case 'p': c->port_file = arg; return 0;
+    case 'k': c->key_file = arg; return 0;
+    case 't':
+        if (lcli_parse_ms(arg, &c->timeout_ms) != 0)
+            return lcli_usage_error(help_cmd, "--timeout wants milliseconds (1 or more), not '%s'",
+                                    arg);
+        return 0;
+    case LCLI_OPT_TLS_CA: c->ca = arg; return 0;
+    case LCLI_OPT_TLS_FP: c->fingerprint = arg; return 0;
+    case LCLI_OPT_TLS_CERT: c->cert = arg; return 0;
+    case LCLI_OPT_TLS_KEY: c->key = arg; return 0;
     }
-    return 0;
+    return -1;
 }
 
-int lcli_tls_check(const lcli_tls *t, const char *help_cmd)
+int lcli_conn_check(const lcli_conn *t, const char *help_cmd)
 {
     if (t->key && !t->cert)
         return lcli_usage_error(help_cmd, "--tls-key needs --tls-cert");
@@ -135,12 +142,12 @@ int lcli_tls_check(const lcli_tls *t, const char *help_cmd)
     return 0;
 }
 
-int lcli_tls_apply(lc_options *o, const lcli_tls *t)
+int lcli_conn_apply(lc_options *o, const lcli_conn *t)
 {
-    int rc = LC_OK;
-    if (!t)
-        return rc;
-    if (t->ca)
+    int rc = lc_options_set_port_file(o, t->port_file);
+    if (rc == LC_OK)
+        rc = lc_options_set_key_file(o, t->key_file);
+    if (rc == LC_OK && t->ca)
         rc = lc_options_set_tls_ca(o, t->ca);
     if (rc == LC_OK && t->fingerprint)
         rc = lc_options_set_tls_fingerprint(o, t->fingerprint);
@@ -149,23 +156,20 @@ int lcli_tls_apply(lc_options *o, const lcli_tls *t)
     return rc;
 }
 
-lc_client *lcli_open(const char *port_file, const char *key_file, const char *app,
-                     const lcli_tls *tls, int timeout_ms, int block_when_full, int *err)
+lc_client *lcli_open(const lcli_conn *conn, const char *app, int block_when_full, int *err)
 {
     /* A command exits at once when the collector is not there (fail fast),
      * and waits for its records rather than dropping them. */
     lc_client *c = NULL;
     lc_options *o = lc_options_new();
     *err = LC_ENOMEM;
-    if (o && (*err = lc_options_set_port_file(o, port_file)) == LC_OK &&
-        (*err = lc_options_set_key_file(o, key_file)) == LC_OK &&
+    if (o && (*err = lcli_conn_apply(o, conn)) == LC_OK &&
         (*err = lc_options_set_app(o, app)) == LC_OK &&
-        (*err = lc_options_set_connect_timeout(o, timeout_ms > 0 ? timeout_ms : 1)) == LC_OK &&
+        (*err = lc_options_set_connect_timeout(o, conn->timeout_ms)) == LC_OK &&
         (*err = lc_options_set_close_timeout(o, 0)) == LC_OK &&
         (*err = lc_options_set_queue_full(o, block_when_full ? LC_FULL_BLOCK : LC_FULL_DROP,
                                           -1)) == LC_OK &&
-        (*err = lc_options_set_fail_fast(o, 1)) == LC_OK &&
-        (*err = lcli_tls_apply(o, tls)) == LC_OK)
+        (*err = lc_options_set_fail_fast(o, 1)) == LC_OK)
         c = lc_open_opts(o, err);
     lc_options_free(o);
     return c;
@@ -176,22 +180,18 @@ int lcli_cmd_send(int argc, char **argv)
     static const struct option opts[] = {
         {"level", required_argument, NULL, 'l'},
         {"app", required_argument, NULL, 'a'},
-        {"port-file", required_argument, NULL, 'p'},
-        {"key-file", required_argument, NULL, 'k'},
-        {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
-        LCLI_TLS_LONGOPTS,
+        LCLI_CONN_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int level = LC_INFO;
-    const char *app = NULL, *port_file = NULL, *key_file = NULL;
-    int timeout_ms = DEFAULT_TIMEOUT_MS;
-    lcli_tls tls = {NULL, NULL, NULL, NULL};
+    const char *app = NULL;
+    lcli_conn conn = {.timeout_ms = DEFAULT_TIMEOUT_MS};
 
     opterr = 0;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":l:a:p:k:t:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":l:a:h" LCLI_CONN_SHORTOPTS, opts, NULL)) != -1) {
         switch (ch) {
         case 'l':
             level = lcli_parse_level(optarg);
@@ -201,32 +201,25 @@ int lcli_cmd_send(int argc, char **argv)
         case 'a':
             app = optarg;
             break;
-        case 'p':
-            port_file = optarg;
-            break;
-        case 'k':
-            key_file = optarg;
-            break;
-        case 't':
-            if (lcli_parse_ms(optarg, &timeout_ms) != 0)
-                return lcli_usage_error("send ",
-                                   "--timeout wants milliseconds (1 or more), not '%s'",
-                                   optarg);
-            break;
         case 'h':
             fputs(usage_send, stdout);
             return 0;
         case ':':
             return lcli_usage_error("send ", "option %s needs a value", argv[optind - 1]);
-        default:
-            if (lcli_tls_option(&tls, ch, optarg))
+        default: {
+            int r = lcli_conn_option(&conn, ch, optarg, "send ");
+            if (r >= 0) {
+                if (r)
+                    return r;
                 break;
+            }
             return lcli_usage_error("send ", "unknown option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (optind >= argc)
         return lcli_usage_error("send ", "send needs a MESSAGE");
-    int bad = lcli_tls_check(&tls, "send ");
+    int bad = lcli_conn_check(&conn, "send ");
     if (bad)
         return bad;
 
@@ -263,7 +256,7 @@ int lcli_cmd_send(int argc, char **argv)
     }
 
     int err;
-    lc_client *c = lcli_open(port_file, key_file, app, &tls, timeout_ms, 0, &err);
+    lc_client *c = lcli_open(&conn, app, 0, &err);
     if (!c) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
         rc = err == LC_EINVAL ? 2 : 1;
@@ -271,7 +264,7 @@ int lcli_cmd_send(int argc, char **argv)
     }
     err = lc_log_fields(c, (lc_level)level, msg, names, values, (size_t)n);
     if (err == LC_OK)
-        err = lc_flush(c, timeout_ms);
+        err = lc_flush(c, conn.timeout_ms);
     if (err != LC_OK) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
         rc = err == LC_EINVAL ? 2 : 1;

@@ -15,24 +15,31 @@ int lcli_usage_error(const char *help_cmd, const char *fmt, ...)
 /* "warning", "warn", or "0".."7"; -1 if unknown. */
 int lcli_parse_level(const char *s);
 
-/* Whole milliseconds >= 0; -1 if not. */
+/* Whole milliseconds >= 1; -1 if not. */
 int lcli_parse_ms(const char *s, int *out);
 
-/* The TLS options shared by send, pipe and status: --tls-ca FILE,
+/* How send, pipe and status reach the collector: -p/--port-file, -k/
+ * --key-file, -t/--timeout MS, and the TLS options --tls-ca FILE,
  * --tls-fingerprint FP, --tls-cert FILE, --tls-key FILE.  Those not given
- * come from the environment (the library reads LOGCOLLECT_TLS_*). */
+ * come from the environment (the library reads LOGCOLLECT_*). */
 typedef struct {
+    const char *port_file, *key_file;
+    int timeout_ms;
     const char *ca, *fingerprint, *cert, *key;
-} lcli_tls;
+} lcli_conn;
 
 enum { LCLI_OPT_TLS_CA = 0x1000, LCLI_OPT_TLS_FP, LCLI_OPT_TLS_CERT, LCLI_OPT_TLS_KEY };
 
-/* Entries for a struct option table. */
-#define LCLI_TLS_LONGOPTS                                                   \
+/* Their getopt_long entries, and "p:k:t:" for the short ones. */
+#define LCLI_CONN_LONGOPTS                                                  \
+    {"port-file", required_argument, NULL, 'p'},                            \
+    {"key-file", required_argument, NULL, 'k'},                             \
+    {"timeout", required_argument, NULL, 't'},                              \
     {"tls-ca", required_argument, NULL, LCLI_OPT_TLS_CA},                   \
     {"tls-fingerprint", required_argument, NULL, LCLI_OPT_TLS_FP},          \
     {"tls-cert", required_argument, NULL, LCLI_OPT_TLS_CERT},               \
     {"tls-key", required_argument, NULL, LCLI_OPT_TLS_KEY}
+#define LCLI_CONN_SHORTOPTS "p:k:t:"
 
 /* Lines for a command's --help. */
 #define LCLI_TLS_HELP                                                                        \
@@ -46,22 +53,22 @@ enum { LCLI_OPT_TLS_CA = 0x1000, LCLI_OPT_TLS_FP, LCLI_OPT_TLS_CERT, LCLI_OPT_TL
     "      --tls-key FILE   its private key, PEM (default $LOGCOLLECT_TLS_KEY, else in\n"    \
     "                       the --tls-cert file)\n"
 
-/* Store a TLS option's value if ch is one; returns 1 if it was. */
-int lcli_tls_option(lcli_tls *t, int ch, const char *arg);
+/* Take getopt's ch if it is one of these options: 0 stored, -1 not one of
+ * them, or the usage error's exit status (2, message printed). */
+int lcli_conn_option(lcli_conn *c, int ch, const char *arg, const char *help_cmd);
 
-/* Check the TLS options once parsed: 0, or the usage error's exit status. */
-int lcli_tls_check(const lcli_tls *t, const char *help_cmd);
+/* Check the options once parsed: 0, or the usage error's exit status. */
+int lcli_conn_check(const lcli_conn *c, const char *help_cmd);
 
-/* Put the TLS options given into o.  LC_OK or an LC_E* code. */
+/* Put the port file, key file and TLS settings given into o. */
 struct lc_options;
-int lcli_tls_apply(struct lc_options *o, const lcli_tls *t);
+int lcli_conn_apply(struct lc_options *o, const lcli_conn *c);
 
 /* Open a client the way commands want it: fail fast when the collector is
- * not there, connect within timeout_ms, optionally block (never drop) when
- * the queue is full.  tls may be NULL. */
+ * not there, connect within c->timeout_ms, optionally block (never drop)
+ * when the queue is full. */
 struct lc_client;
-struct lc_client *lcli_open(const char *port_file, const char *key_file, const char *app,
-                            const lcli_tls *tls, int timeout_ms, int block_when_full,
+struct lc_client *lcli_open(const lcli_conn *c, const char *app, int block_when_full,
                             int *err);
 
 int lcli_cmd_send(int argc, char **argv);

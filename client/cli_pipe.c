@@ -42,9 +42,9 @@ static const char usage_pipe[] =
     "collector without TLS is refused.\n";
 
 typedef struct {
-    int json, level, timeout_ms;
-    const char *app, *port_file, *key_file;
-    lcli_tls tls;
+    int json, level;
+    const char *app;
+    lcli_conn conn;
     const char *names[MAX_FIELDS], *values[MAX_FIELDS];
     char *owned[MAX_FIELDS];
     size_t nfields;
@@ -61,7 +61,7 @@ static int send_line(lc_client *c, const pipe_opts *o, char *line, size_t len)
 static int run_pipe(const pipe_opts *o)
 {
     int err;
-    lc_client *c = lcli_open(o->port_file, o->key_file, o->app, &o->tls, o->timeout_ms, 1, &err);
+    lc_client *c = lcli_open(&o->conn, o->app, 1, &err);
     if (!c) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
         return err == LC_EINVAL ? 2 : 1; /* as send */
@@ -102,7 +102,7 @@ static int run_pipe(const pipe_opts *o)
         rc = 1;
     }
     free(line);
-    err = lc_flush(c, o->timeout_ms);
+    err = lc_flush(c, o->conn.timeout_ms);
     if (err != LC_OK) {
         fprintf(stderr, "logcollect: %s\n", lc_last_error());
         rc = 1;
@@ -123,21 +123,18 @@ int lcli_cmd_pipe(int argc, char **argv)
         {"level", required_argument, NULL, 'l'},
         {"app", required_argument, NULL, 'a'},
         {"field", required_argument, NULL, OPT_FIELD},
-        {"port-file", required_argument, NULL, 'p'},
-        {"key-file", required_argument, NULL, 'k'},
-        {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
-        LCLI_TLS_LONGOPTS,
+        LCLI_CONN_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     pipe_opts o;
     memset(&o, 0, sizeof o);
     o.level = LC_INFO;
-    o.timeout_ms = DEFAULT_TIMEOUT_MS;
+    o.conn.timeout_ms = DEFAULT_TIMEOUT_MS;
     opterr = 0;
     optind = 1;
     int ch, rc = 2;
-    while ((ch = getopt_long(argc, argv, ":l:a:p:k:t:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":l:a:h" LCLI_CONN_SHORTOPTS, opts, NULL)) != -1) {
         switch (ch) {
         case OPT_JSON: o.json = 1; break;
         case 'l':
@@ -174,15 +171,6 @@ int lcli_cmd_pipe(int argc, char **argv)
             o.values[o.nfields++] = eq + 1;
             break;
         }
-        case 'p': o.port_file = optarg; break;
-        case 'k': o.key_file = optarg; break;
-        case 't':
-            if (lcli_parse_ms(optarg, &o.timeout_ms) != 0) {
-                rc = lcli_usage_error("pipe ", "--timeout wants milliseconds (1 or more), not '%s'",
-                                      optarg);
-                goto out;
-            }
-            break;
         case 'h':
             fputs(usage_pipe, stdout);
             rc = 0;
@@ -191,9 +179,11 @@ int lcli_cmd_pipe(int argc, char **argv)
             rc = lcli_usage_error("pipe ", "option %s needs a value", argv[optind - 1]);
             goto out;
         default:
-            if (lcli_tls_option(&o.tls, ch, optarg))
+            rc = lcli_conn_option(&o.conn, ch, optarg, "pipe ");
+            if (rc == 0)
                 break;
-            rc = lcli_usage_error("pipe ", "unknown option '%s'", argv[optind - 1]);
+            if (rc < 0)
+                rc = lcli_usage_error("pipe ", "unknown option '%s'", argv[optind - 1]);
             goto out;
         }
     }
@@ -206,7 +196,7 @@ int lcli_cmd_pipe(int argc, char **argv)
         rc = lcli_usage_error("pipe ", "--field cannot be combined with --json");
         goto out;
     }
-    if ((rc = lcli_tls_check(&o.tls, "pipe ")) != 0)
+    if ((rc = lcli_conn_check(&o.conn, "pipe ")) != 0)
         goto out;
     if (!o.app) {
         const char *env = getenv("LOGCOLLECT_APP");

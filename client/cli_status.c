@@ -89,55 +89,45 @@ int lcli_cmd_status(int argc, char **argv)
     enum { OPT_JSON = 256 };
     static const struct option opts[] = {
         {"json", no_argument, NULL, OPT_JSON},
-        {"port-file", required_argument, NULL, 'p'},
-        {"key-file", required_argument, NULL, 'k'},
-        {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
-        LCLI_TLS_LONGOPTS,
+        LCLI_CONN_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    int as_json = 0, timeout_ms = 5000;
-    const char *port_file = NULL, *key_file = NULL;
-    lcli_tls tls = {NULL, NULL, NULL, NULL};
+    int as_json = 0;
+    lcli_conn conn = {.timeout_ms = 5000};
     opterr = 0;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, ":p:k:t:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h" LCLI_CONN_SHORTOPTS, opts, NULL)) != -1) {
         switch (ch) {
         case OPT_JSON: as_json = 1; break;
-        case 'p': port_file = optarg; break;
-        case 'k': key_file = optarg; break;
-        case 't':
-            if (lcli_parse_ms(optarg, &timeout_ms) != 0)
-                return lcli_usage_error("status ", "--timeout wants milliseconds (1 or more), not '%s'",
-                                        optarg);
-            break;
         case 'h':
             fputs(usage_status, stdout);
             return 0;
         case ':':
             return lcli_usage_error("status ", "option %s needs a value", argv[optind - 1]);
-        default:
-            if (lcli_tls_option(&tls, ch, optarg))
+        default: {
+            int r = lcli_conn_option(&conn, ch, optarg, "status ");
+            if (r >= 0) {
+                if (r)
+                    return r;
                 break;
+            }
             return lcli_usage_error("status ", "unknown option '%s'", argv[optind - 1]);
+        }
         }
     }
     if (optind < argc)
         return lcli_usage_error("status ", "unexpected argument '%s'", argv[optind]);
-    int bad = lcli_tls_check(&tls, "status ");
+    int bad = lcli_conn_check(&conn, "status ");
     if (bad)
         return bad;
 
     lc_options *o = lc_options_new();
-    int rc = o ? lc_options_set_port_file(o, port_file) : LC_ENOMEM;
-    if (rc == LC_OK)
-        rc = lc_options_set_key_file(o, key_file);
-    if (rc == LC_OK)
-        rc = lcli_tls_apply(o, &tls);
+    int rc = o ? lcli_conn_apply(o, &conn) : LC_ENOMEM;
     char *text = NULL;
     if (rc == LC_OK)
-        rc = lc_query_status(o, &text, timeout_ms);
+        rc = lc_query_status(o, &text, conn.timeout_ms);
     lc_options_free(o);
     if (rc != LC_OK) {
         fprintf(stderr, "logcollect: collector not available: %s\n", lc_last_error());

@@ -426,19 +426,6 @@ static void reject(lcd_conn *c, uint64_t seq, lcp_rec_status st, const char *det
     send_error(c, seq, (uint16_t)st, text);
 }
 
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
 static char *put_str(char *p, const char *s, size_t n)
 {
     memcpy(p, s, n);
@@ -456,7 +443,7 @@ static size_t build_trusted(lcd_conn *c, uint64_t seq, char *out)
     p = PUT_LIT(p, "\",\"_sid\":\"");
     p = put_str(p, c->sess->sid, LCP_SID_HEX);
     p = PUT_LIT(p, "\",\"_seq\":");
-    p = put_u64(p, seq);
+    p = lcp_put_decimal(p, seq);
     p = put_str(p, c->tail, c->tail_len);
     return (size_t)(p - out);
 }

@@ -22,13 +22,18 @@ static const char *level_name(int level)
 
 void lcd_log(int level, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    lcd_vlog(level, fmt, ap);
+    va_end(ap);
+}
+
+void lcd_vlog(int level, const char *fmt, va_list ap)
+{
     if (level >= LCD_DEBUG && !getenv("LOGCOLLECTORD_DEBUG"))
         return;
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     /* One line, whatever the message holds. */
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')

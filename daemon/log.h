@@ -7,8 +7,11 @@
 #ifndef LCD_LOG_H
 #define LCD_LOG_H
 
+#include <stdarg.h>
+
 enum { LCD_ERR = 3, LCD_WARN = 4, LCD_NOTICE = 5, LCD_INFO = 6, LCD_DEBUG = 7 };
 
 void lcd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lcd_vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #endif

@@ -405,12 +405,10 @@ void lcd_server_log_limited(lcd_server *srv, int level, const char *fmt, ...)
         srv->log_suppressed++;
         return;
     }
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    lcd_vlog(level, fmt, ap);
     va_end(ap);
-    lcd_log(level, "%s", msg);
 }
 
 uint64_t lcd_server_rejected_total(const lcd_server *srv)
@@ -449,10 +447,11 @@ static void flatten(json_t *o, const char *prefix, char *out, size_t cap, size_t
     }
 }
 
+static json_t *status_object(lcd_server *srv);
+
 void lcd_server_log_status(lcd_server *srv)
 {
-    char *json = lcd_server_status_json(srv);
-    json_t *o = json ? json_loads(json, 0, NULL) : NULL;
+    json_t *o = status_object(srv);
     char line[900];
     size_t len = 0;
     line[0] = '\0';
@@ -460,10 +459,10 @@ void lcd_server_log_status(lcd_server *srv)
         flatten(o, "", line, sizeof line, &len);
     lcd_log(LCD_NOTICE, "counters: %s", line);
     json_decref(o);
-    free(json);
 }
 
-char *lcd_server_status_json(lcd_server *srv)
+/* The counters, for the STATUS reply and the SIGUSR1 line alike. */
+static json_t *status_object(lcd_server *srv)
 {
     json_t *rej = json_object();
     for (int i = 1; i < LCD_REJECT_REASONS; i++) {
@@ -488,6 +487,12 @@ char *lcd_server_status_json(lcd_server *srv)
         (json_int_t)lcd_output_write_errors(srv->out), "output_failing",
         srv->output_failing, "output_pending", (json_int_t)lcd_output_pending(srv->out),
         "sessions", (json_int_t)lcd_sessions_count(srv->sessions));
+    return o;
+}
+
+char *lcd_server_status_json(lcd_server *srv)
+{
+    json_t *o = status_object(srv);
     if (!o)
         return NULL;
     char *s = json_dumps(o, JSON_COMPACT);

@@ -90,41 +90,6 @@ static inline long hex4(const uint8_t *p)
     return (long)(a << 12 | b << 8 | c << 4 | d);
 }
 
-/* Length of the valid UTF-8 sequence at s (s[0] >= 0x80), or 0.  The same
- * rules as jansson's utf8_check_first + utf8_check_full: no overlongs, no
- * surrogates, nothing above U+10FFFF; a sequence cut by the end of the
- * input is invalid. */
-static inline size_t utf8_len(const uint8_t *s, size_t avail)
-{
-    uint8_t c = s[0];
-    uint8_t lo = 0x80, hi = 0xbf;
-    size_t n;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    if (n > 2 && (s[2] & 0xc0) != 0x80)
-        return 0;
-    if (n > 3 && (s[3] & 0xc0) != 0x80)
-        return 0;
-    return n;
-}
-
 /* ---- numbers ---- */
 
 /* Does the JSON number p[0..n) (already checked against the grammar)
@@ -217,7 +182,7 @@ static int jl_get(jl_stream *s)
         s->i++;
         return c;
     }
-    size_t n = utf8_len(s->b + s->i, s->len - s->i);
+    size_t n = lcp_utf8_len(s->b + s->i, s->len - s->i);
     if (n == 0)
         return JL_BADUTF8; /* s->i stays on the bad byte */
     s->i += n;
@@ -484,7 +449,7 @@ static INLINE size_t scan_string(const uint8_t *b, size_t len, size_t i)
         }
         if (c < 0x80)
             return 0; /* a control character */
-        size_t n = utf8_len(b + i, len - i);
+        size_t n = lcp_utf8_len(b + i, len - i);
         if (n == 0)
             return 0;
         i += n;

@@ -73,4 +73,39 @@ lcp_jscan_status lcp_jscan_object(const uint8_t *buf, size_t len,
 size_t lcp_jscan_string(const uint8_t *buf, size_t len, size_t pos, char *out,
                         size_t cap);
 
+/* Length of the valid UTF-8 sequence at s (s[0] >= 0x80), or 0.  The same
+ * rules as jansson's utf8_check_first + utf8_check_full: no overlongs, no
+ * surrogates, nothing above U+10FFFF; a sequence cut by the end of the
+ * input is invalid. */
+static inline size_t lcp_utf8_len(const uint8_t *s, size_t avail)
+{
+    uint8_t c = s[0];
+    uint8_t lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (avail < n || s[1] < lo || s[1] > hi)
+        return 0;
+    if (n > 2 && (s[2] & 0xc0) != 0x80)
+        return 0;
+    if (n > 3 && (s[3] & 0xc0) != 0x80)
+        return 0;
+    return n;
+}
+
 #endif

@@ -61,18 +61,27 @@ static lcp_rec_status jansson_status(const json_error_t *e)
     }
 }
 
-lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len,
-                                        lcp_rec_info *info, char *detail,
-                                        size_t detail_len)
+/* What both checks do first: clear the results, and refuse anything that
+ * does not even start like an object.  Returns 1 to go on. */
+static int starts_object(const uint8_t *buf, size_t len, lcp_rec_info *info, char *detail,
+                         size_t detail_len)
 {
     if (detail_len)
         detail[0] = '\0';
     memset(info, 0, sizeof *info);
-    if (len == 0 || buf[0] != '{') {
-        if (detail_len)
-            snprintf(detail, detail_len, "a record must be one JSON object starting with '{'");
+    if (len > 0 && buf[0] == '{')
+        return 1;
+    if (detail_len)
+        snprintf(detail, detail_len, "a record must be one JSON object starting with '{'");
+    return 0;
+}
+
+lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len,
+                                        lcp_rec_info *info, char *detail,
+                                        size_t detail_len)
+{
+    if (!starts_object(buf, len, info, detail, detail_len))
         return LCP_REC_NOT_OBJECT;
-    }
 
     json_error_t err;
     json_t *root = json_loadb((const char *)buf, len, JSON_DECODE_INT_AS_REAL, &err);
@@ -128,14 +137,8 @@ lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
                                 lcp_rec_info *info, char *detail,
                                 size_t detail_len)
 {
-    if (detail_len)
-        detail[0] = '\0';
-    memset(info, 0, sizeof *info);
-    if (len == 0 || buf[0] != '{') {
-        if (detail_len)
-            snprintf(detail, detail_len, "a record must be one JSON object starting with '{'");
+    if (!starts_object(buf, len, info, detail, detail_len))
         return LCP_REC_NOT_OBJECT;
-    }
 
     lcp_jscan_result r;
     lcp_rec_status st;
@@ -200,37 +203,23 @@ size_t lcp_record_splice(uint8_t *dst, const uint8_t *rec,
     return n;
 }
 
-/* Length of the valid UTF-8 sequence starting at s, or 0 (RFC 3629: no
- * overlongs, no surrogates, nothing above U+10FFFF). */
+/* Length of the valid UTF-8 sequence starting at s, or 0. */
 static size_t utf8_seq(const uint8_t *s, size_t avail)
 {
-    uint8_t c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    uint8_t lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
+    return s[0] < 0x80 ? 1 : lcp_utf8_len(s, avail);
+}
+
+char *lcp_put_decimal(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
 }
 
 size_t lcp_utf8_valid_prefix(const uint8_t *s, size_t len)

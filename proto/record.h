@@ -73,6 +73,9 @@ size_t lcp_record_splice(uint8_t *dst, const uint8_t *rec,
 #define LCP_JSON_ESC_MAX(n) ((n) * 6)
 size_t lcp_json_escape(char *dst, const char *src, size_t len);
 
+/* Write v in decimal at p (at most 20 bytes, no NUL); returns the end. */
+char *lcp_put_decimal(char *p, uint64_t v);
+
 /* Length of the longest valid UTF-8 prefix (0 <= result <= len). */
 size_t lcp_utf8_valid_prefix(const uint8_t *s, size_t len);
 

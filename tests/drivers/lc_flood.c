@@ -35,6 +35,7 @@
 #include "frame.h"
 #include "keyfile.h"
 #include "portfile.h"
+#include "record.h"
 
 enum { C_HANDSHAKE, C_WELCOME, C_SENDING, C_DONE, C_DEAD };
 
@@ -104,19 +105,6 @@ static int out_raw(conn *c, const void *data, size_t len)
     return 0;
 }
 
-static char *put_num(char *p, uint64_t v)
-{
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
 /* Queue records up to the window of unacknowledged ones.  Formatted by
  * hand: the generator must cost far less than the daemon it measures. */
 static void fill_records(conn *c, const flood_opts *o, const char *pad)
@@ -127,9 +115,9 @@ static void fill_records(conn *c, const flood_opts *o, const char *pad)
            c->out_len - c->out_off < 256 * 1024) {
         char *p = rec;
         memcpy(p, "{\"msg\":\"flood\",\"c\":", 19);
-        p = put_num(p + 19, (uint64_t)c->idx);
+        p = lcp_put_decimal(p + 19, (uint64_t)c->idx);
         memcpy(p, ",\"r\":", 5);
-        p = put_num(p + 5, c->next);
+        p = lcp_put_decimal(p + 5, c->next);
         memcpy(p, ",\"pad\":\"", 8);
         memcpy(p + 8, pad, padlen);
         p += 8 + padlen;

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TMPDIR_PREFIX "lcp-test-keyfile"
+#include "tmpdir.h"
 #include "keyfile.h"
 #include "portfile.h"
 
@@ -203,50 +205,7 @@ END_TEST
 
 /* ============================ files ============================ */
 
-/* The "files" test case works under root, made by an unchecked fixture in
- * the parent process, which also removes it after all tests, failed ones
- * included.  Each test uses its own folder below it. */
-static char root[64];
-static char tmpdir[128];
-
-static void make_root(void)
-{
-    strcpy(root, "/tmp/lcp-test-keyfile-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (type == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
-static void remove_root(void)
-{
-    if (root[0])
-        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_tmpdir(const char *name)
-{
-    ck_assert_uint_gt(strlen(root), 0);
-    int n = snprintf(tmpdir, sizeof tmpdir, "%s/%s", root, name);
-    ck_assert(n > 0 && (size_t)n < sizeof tmpdir);
-    ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
-}
-
-static void remove_tmpdir(void)
-{
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+/* The "files" test case works in tmpdir.h's scratch folders. */
 
 static void path_in(char *out, size_t cap, const char *name)
 {

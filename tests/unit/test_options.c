@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TMPDIR_PREFIX "lcd-test-options"
+#include "tmpdir.h"
 #include "options.h"
 
 /* argv for lcd_options_parse: the program name, the arguments, NULL. */
@@ -593,52 +595,18 @@ END_TEST
 
 /* ============================ config files ============================ */
 
-static char root[64];
-static char tmpdir[128];
 /* paths that go into argv: static, see the top of the file */
 static char conf[256], conf2[256], missing[256], confarg[300];
 
-static void make_root(void)
-{
-    strcpy(root, "/tmp/lcd-test-options-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static void enter_tmpdir(const char *name)
 {
-    (void)st;
-    (void)ftw;
-    if (type == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
-static void remove_root(void)
-{
-    if (root[0])
-        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_tmpdir(const char *name)
-{
-    ck_assert_uint_gt(strlen(root), 0);
-    int n = snprintf(tmpdir, sizeof tmpdir, "%s/%s", root, name);
-    ck_assert(n > 0 && (size_t)n < sizeof tmpdir);
-    ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
+    make_tmpdir(name);
     snprintf(conf, sizeof conf, "%s/c.conf", tmpdir);
     snprintf(conf2, sizeof conf2, "%s/other.conf", tmpdir);
     snprintf(missing, sizeof missing, "%s/missing.conf", tmpdir);
 }
 
-static void remove_tmpdir(void)
-{
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -660,7 +628,7 @@ static int load_text(lcd_options *o, const char *text, char *err, size_t errlen)
 
 START_TEST(test_config_all_settings)
 {
-    make_tmpdir("all_settings");
+    enter_tmpdir("all_settings");
     lcd_options o;
     char err[1024];
     int rc = load_text(&o,
@@ -763,7 +731,7 @@ END_TEST
 
 START_TEST(test_config_flags)
 {
-    make_tmpdir("flags");
+    enter_tmpdir("flags");
     static const struct {
         const char *val;
         int want;
@@ -801,7 +769,7 @@ END_TEST
 
 START_TEST(test_config_errors)
 {
-    make_tmpdir("errors");
+    enter_tmpdir("errors");
     static const struct {
         const char *text;
         const char *msg; /* after "FILE:" */
@@ -860,7 +828,7 @@ END_TEST
 
 START_TEST(test_config_line_length)
 {
-    make_tmpdir("line_length");
+    enter_tmpdir("line_length");
     /* "output = " and a value: a line of exactly 4094 bytes is fine */
     size_t cap = 3 * 4096 + 100;
     char *text = malloc(cap);
@@ -911,7 +879,7 @@ END_TEST
 
 START_TEST(test_config_missing)
 {
-    make_tmpdir("missing");
+    enter_tmpdir("missing");
     lcd_options o;
     char err[1024], want[1024];
 
@@ -957,7 +925,7 @@ END_TEST
 
 START_TEST(test_config_from_argv)
 {
-    make_tmpdir("from_argv");
+    enter_tmpdir("from_argv");
     write_file(conf, "max-record = 2K\nallow-legacy-md5 = yes\nhandshake-timeout = \"7\"\n"
                      "max-clients=3\noutput = /from/file\n");
     lcd_options o;
@@ -1071,7 +1039,7 @@ END_TEST
 START_TEST(test_config_not_read_for_help)
 {
     /* --help, --version and --gen-key work whatever the config file says */
-    make_tmpdir("not_read");
+    enter_tmpdir("not_read");
     write_file(conf, "port = 5\nbogus = 1\n");
     char want[1024], err[1024];
     snprintf(want, sizeof want, "%s:2: unknown setting 'bogus' (see logcollectord --help)", conf);

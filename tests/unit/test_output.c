@@ -26,54 +26,22 @@
 
 #include <event2/event.h>
 
+#define TMPDIR_PREFIX "lcd-test-output"
+#include "tmpdir.h"
 #include "options.h" /* LCD_FSYNC_* */
 #include "output.h"
 
 /* ============================ fixture ============================ */
 
-static char root[64];
-static char tmpdir[128];
 static char out_path[256]; /* tmpdir/out.jsonl */
 
-static void make_root(void)
-{
-    strcpy(root, "/tmp/lcd-test-output-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static void enter_tmpdir(const char *name)
 {
-    (void)st;
-    (void)ftw;
-    if (type == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
-static void remove_root(void)
-{
-    if (root[0])
-        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_tmpdir(const char *name)
-{
-    ck_assert_uint_gt(strlen(root), 0);
-    int n = snprintf(tmpdir, sizeof tmpdir, "%s/%s", root, name);
-    ck_assert(n > 0 && (size_t)n < sizeof tmpdir);
-    ck_assert_int_eq(mkdir(tmpdir, 0700), 0);
+    make_tmpdir(name);
     snprintf(out_path, sizeof out_path, "%s/out.jsonl", tmpdir);
 }
 
-static void remove_tmpdir(void)
-{
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* path with a suffix: out.jsonl.1, out.jsonl.old ... */
 static const char *suffixed(const char *suffix)
@@ -282,7 +250,7 @@ static void make_line(char *buf, unsigned n, size_t len)
 
 START_TEST(test_open_errors)
 {
-    make_tmpdir("open_errors");
+    enter_tmpdir("open_errors");
     struct event_base *b = event_base_new();
     ck_assert_ptr_nonnull(b);
     char path[300], err[600], want[600];
@@ -304,7 +272,7 @@ END_TEST
 
 START_TEST(test_open_appends)
 {
-    make_tmpdir("open_appends");
+    enter_tmpdir("open_appends");
     /* a new file is created with mode 0640 (less the umask) */
     mode_t mask = umask(022);
     lcd_output *o = open_output();
@@ -331,7 +299,7 @@ END_TEST
 
 START_TEST(test_write_exact)
 {
-    make_tmpdir("write_exact");
+    enter_tmpdir("write_exact");
     lcd_output *o = open_output();
     ck_assert_uint_eq(lcd_output_pending(o), 0);
     ck_assert_uint_eq(lcd_output_bytes_written(o), 0);
@@ -403,7 +371,7 @@ END_TEST
 
 START_TEST(test_marks)
 {
-    make_tmpdir("marks");
+    enter_tmpdir("marks");
     lcd_output *o = open_output();
 
     /* a mark before any byte fires at the first flush */
@@ -485,7 +453,7 @@ static void appender_cb(evutil_socket_t fd, short what, void *arg)
 
 START_TEST(test_schedule)
 {
-    make_tmpdir("schedule");
+    enter_tmpdir("schedule");
     lcd_output *o = open_output();
 
     append(o, "x\n");
@@ -555,7 +523,7 @@ END_TEST
 
 START_TEST(test_reopen)
 {
-    make_tmpdir("reopen");
+    enter_tmpdir("reopen");
     lcd_output *o = open_output();
     int fds = count_fds();
     append(o, "a\n");
@@ -631,7 +599,7 @@ static void assert_lines(const char *path, unsigned first, unsigned last)
 
 START_TEST(test_rotation)
 {
-    make_tmpdir("rotation");
+    enter_tmpdir("rotation");
     lcd_output *o = open_output();
     lcd_output_set_rotation(o, 100, 3);
     int fds = count_fds();
@@ -671,7 +639,7 @@ END_TEST
 
 START_TEST(test_rotation_batches)
 {
-    make_tmpdir("rotation_batches");
+    enter_tmpdir("rotation_batches");
     lcd_output *o = open_output();
     lcd_output_set_rotation(o, 100, 2);
     char line[32];
@@ -705,7 +673,7 @@ END_TEST
 
 START_TEST(test_rotation_keep_one_and_existing)
 {
-    make_tmpdir("rotation_keep_one");
+    enter_tmpdir("rotation_keep_one");
     /* the size of an existing file counts */
     char line[32], old[128] = "";
     for (unsigned i = 1; i <= 3; i++) {
@@ -748,7 +716,7 @@ END_TEST
 
 START_TEST(test_fsync_never)
 {
-    make_tmpdir("fsync_never");
+    enter_tmpdir("fsync_never");
     lcd_output *o = open_output(); /* never is the default */
     ck_assert_uint_eq(lcd_output_syncs(o), 0);
     for (int i = 0; i < 5; i++) {
@@ -768,7 +736,7 @@ END_TEST
 
 START_TEST(test_fsync_batch)
 {
-    make_tmpdir("fsync_batch");
+    enter_tmpdir("fsync_batch");
     lcd_output *o = open_output();
     lcd_output_set_fsync(o, LCD_FSYNC_BATCH, 0);
     /* nothing written, nothing synced */
@@ -804,7 +772,7 @@ END_TEST
 
 START_TEST(test_fsync_interval)
 {
-    make_tmpdir("fsync_interval");
+    enter_tmpdir("fsync_interval");
     lcd_output *o = open_output();
     lcd_output_set_fsync(o, LCD_FSYNC_INTERVAL, 30);
     struct timespec t0, t1;
@@ -911,7 +879,7 @@ static void count_events(size_t from, size_t *w, size_t *f, size_t *s)
 
 START_TEST(test_write_failure)
 {
-    make_tmpdir("write_failure");
+    enter_tmpdir("write_failure");
     init_fsize();
     lcd_output *o = open_output();
     static const char l1[] = "{\"line\":1,\"pad\":\"x\"}\n", l2[] = "{\"line\":2,\"pad\":\"yy\"}\n",
@@ -994,7 +962,7 @@ END_TEST
 
 START_TEST(test_write_failure_backoff)
 {
-    make_tmpdir("write_failure_backoff");
+    enter_tmpdir("write_failure_backoff");
     init_fsize();
     lcd_output *o = open_output();
     append(o, "{\"held\":1}\n");
@@ -1033,7 +1001,7 @@ END_TEST
 
 START_TEST(test_disk_full_then_reopen)
 {
-    make_tmpdir("disk_full");
+    enter_tmpdir("disk_full");
     if (access("/dev/full", W_OK) != 0) {
         fprintf(stderr, "note: no writable /dev/full, test_disk_full_then_reopen skipped\n");
         remove_tmpdir();
@@ -1088,7 +1056,7 @@ static void plain_written(void *owner, uint64_t seq, void *arg)
 START_TEST(test_optional_hooks)
 {
     /* flushed and state may be NULL */
-    make_tmpdir("optional_hooks");
+    enter_tmpdir("optional_hooks");
     init_fsize();
     struct event_base *b = event_base_new();
     ck_assert_ptr_nonnull(b);
@@ -1115,7 +1083,7 @@ END_TEST
 START_TEST(test_free_while_failing)
 {
     /* held bytes, pending marks and an armed retry timer are all freed */
-    make_tmpdir("free_while_failing");
+    enter_tmpdir("free_while_failing");
     init_fsize();
     lcd_output *o = open_output();
     for (unsigned i = 0; i < 300; i++) {
@@ -1138,7 +1106,7 @@ START_TEST(test_marks_across_partial_writes)
 {
     /* marks resolve as far as the bytes written, and the queue of marks
      * keeps its order while it is compacted and grown */
-    make_tmpdir("marks_partial");
+    enter_tmpdir("marks_partial");
     init_fsize();
     lcd_output *o = open_output();
     char line[16];
