@@ -3,7 +3,7 @@
  *
  *   lc_stream [--count N] [--app NAME] [--flush] [--json] [--kv]
  *             [--drop] [--block-ms MS] [--queue BYTES] [--flush-ms MS]
- *             [--close-ms MS] [--fail-fast] [--stats]
+ *             [--close-ms MS] [--fail-fast] [--stats] [--rate R]
  *
  * Paths come from LOGCOLLECT_PORT_FILE / LOGCOLLECT_KEY_FILE.  Record i
  * (from 1) has msg "rec <i>":
@@ -13,7 +13,9 @@
  *
  * The queue is full-policy LC_FULL_BLOCK with a 2000 ms limit (--block-ms)
  * unless --drop; --queue sets its size.  lc_open is not fail-fast unless
- * --fail-fast, so the collector may start after the driver.
+ * --fail-fast, so the collector may start after the driver.  --rate paces
+ * the stream at about R records a second (so a test can act while it is
+ * under way, however fast the machine).
  *
  * Prints "sent N" once all N calls returned LC_OK; with --flush then waits
  * for the acknowledgement (lc_flush, --flush-ms, default 30 s) and prints
@@ -66,7 +68,7 @@ static void print_stats(lc_client *c)
 static const char usage[] =
     "usage: lc_stream [--count N] [--app NAME] [--flush] [--json] [--kv] [--drop]\n"
     "                 [--block-ms MS] [--queue BYTES] [--flush-ms MS] [--close-ms MS]\n"
-    "                 [--fail-fast] [--stats]\n";
+    "                 [--fail-fast] [--stats] [--rate R]\n";
 
 int main(int argc, char **argv)
 {
@@ -83,9 +85,10 @@ int main(int argc, char **argv)
         {"close-ms", required_argument, NULL, 'C'},
         {"fail-fast", no_argument, NULL, 'x'},
         {"stats", no_argument, NULL, 's'},
+        {"rate", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
-    long count = 1, block_ms = 2000, queue = 0, flush_ms = 30000, close_ms = 2000;
+    long count = 1, block_ms = 2000, queue = 0, flush_ms = 30000, close_ms = 2000, rate = 0;
     const char *app = "lc_stream";
     int flush = 0, mode = 0, drop = 0, fail_fast = 0, stats = 0;
     int ch;
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
         case 'C': close_ms = number(optarg, "--close-ms", 0); break;
         case 'x': fail_fast = 1; break;
         case 's': stats = 1; break;
+        case 'r': rate = number(optarg, "--rate", 1); break;
         default: fputs(usage, stderr); return 2;
         }
     }
@@ -123,7 +127,21 @@ int main(int argc, char **argv)
     lc_options_free(o);
     if (!c)
         return fail("lc_open", rc);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     for (long i = 1; i <= count; i++) {
+        if (rate && i % 100 == 0) {
+            /* record i is due (i / rate) s after the start */
+            long long due_ns = (long long)i * 1000000000LL / rate;
+            struct timespec at = {start.tv_sec + (time_t)(due_ns / 1000000000LL),
+                                  start.tv_nsec + (long)(due_ns % 1000000000LL)};
+            if (at.tv_nsec >= 1000000000L) {
+                at.tv_sec++;
+                at.tv_nsec -= 1000000000L;
+            }
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+                ;
+        }
         char msg[64], num[32], json[128];
         snprintf(msg, sizeof msg, "rec %ld", i);
         snprintf(num, sizeof num, "%ld", i);

@@ -27,7 +27,8 @@ def scenario():
     old_port = d.port
     # A 1 MiB queue: the driver is still logging (blocked on the full queue)
     # when the collector dies.
-    p = spawn([driver("lc_stream"), "--count", str(N), "--queue", str(1 << 20),
+    # paced: the kill must land mid-stream however fast the machine is
+    p = spawn([driver("lc_stream"), "--count", str(N), "--rate", "40000", "--queue", str(1 << 20),
                "--block-ms", "60000", "--flush", "--flush-ms", "120000", "--stats"],
               env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: os.path.exists(d.output) and os.path.getsize(d.output) > 2000000,

@@ -12,7 +12,8 @@ N = 100000
 
 def scenario():
     d = Daemon()
-    p = spawn([driver("lc_stream"), "--count", str(N), "--flush"], env=d.env(),
+    # paced: the rotation must land mid-stream however fast the machine is
+    p = spawn([driver("lc_stream"), "--count", str(N), "--rate", "50000", "--flush"], env=d.env(),
               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: os.path.exists(d.output) and os.path.getsize(d.output) > 100000,
              20, "the stream to be under way")

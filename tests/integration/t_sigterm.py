@@ -11,7 +11,8 @@ from lctest import Daemon, check, driver, main, spawn, wait_for
 
 def scenario():
     d = Daemon()
-    p = spawn([driver("lc_stream"), "--count", "300000", "--flush"], env=d.env(),
+    # paced: the stop must land mid-stream however fast the machine is
+    p = spawn([driver("lc_stream"), "--count", "300000", "--rate", "100000", "--flush"], env=d.env(),
               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: os.path.exists(d.output) and os.path.getsize(d.output) > 200000,
              20, "the stream to be under way")
