@@ -162,7 +162,9 @@ def scenario():
 
     # ---- under load, with a restart in the middle ----------------------------
     N = 50000
-    s = spawn([driver("lc_stream"), "--count", str(N), "--queue", str(1 << 20), "--app", "load",
+    # paced: the stop must land mid-stream however fast the machine is
+    s = spawn([driver("lc_stream"), "--count", str(N), "--rate", "20000", "--queue", str(1 << 20),
+               "--app", "load",
                "--block-ms", "60000", "--flush", "--flush-ms", "120000", "--stats"],
               env=ca_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     before = os.path.getsize(d.output)
