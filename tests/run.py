@@ -15,7 +15,9 @@ Every scenario runs in its own process group with a time limit; the group is
 killed afterwards, so nothing a test starts can outlive it.
 
 usage: tests/run.py [-k PATTERN] [--build DIR ...] [--jobs N] [--fuzz-seconds N]
-The last line printed is "N passed, N failed".
+The last line printed is "N passed, N failed, N skipped".  A scenario that
+exits with status 77 (lctest.Skip) is skipped: reported as SKIP, never
+counted as passed.
 """
 
 import argparse
@@ -31,6 +33,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECK_SUMMARY = re.compile(r"(\d+)%: Checks: (\d+), Failures: (\d+), Errors: (\d+)")
 DEFAULT_TIMEOUT = 180
+SKIP_EXIT = 77
 
 
 def run_group(argv, env, timeout):
@@ -82,6 +85,8 @@ def scenario(path, build, env):
     rc, out, timed_out, secs = run_group([sys.executable, path], e, timeout)
     if timed_out:
         out += "\n[killed after %ds]" % timeout
+    if rc == SKIP_EXIT and not timed_out:
+        return (name, 0, 0, out, secs, 1)
     ok = rc == 0 and not timed_out
     return (name, 1 if ok else 0, 0 if ok else 1, out, secs)
 
@@ -99,7 +104,7 @@ def fuzz_suite(env, pattern, seconds, jobs):
     rc, _, _, _ = run_group(["sh", run_sh, "--probe"], env, 120)
     if rc != 0:
         print("SKIP fuzz (clang cannot build libFuzzer targets)", flush=True)
-        return []
+        return [("fuzz/%s" % t, 0, 0, "", 0.0, 1) for t in targets]
 
     def one(target):
         # build time on top of the fuzzing time, and a margin
@@ -156,6 +161,10 @@ def main():
             if r is None:
                 continue
             results.append(r)
+            if len(r) > 5:
+                why = [l for l in r[3].splitlines() if l.startswith("SKIP")]
+                print("SKIP %s (%s)" % (r[0], why[-1][5:].strip() if why else "skipped"), flush=True)
+                continue
             print("%-4s %s (%.1fs)" % ("PASS" if r[2] == 0 else "FAIL", r[0], r[4]), flush=True)
             if r[2]:
                 print("     " + r[3][-6000:].replace("\n", "\n     "))
@@ -164,8 +173,9 @@ def main():
 
     passed = sum(r[1] for r in results)
     failed = sum(r[2] for r in results)
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 and results else 1
+    skipped = sum(1 for r in results if len(r) > 5)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 0 if failed == 0 and passed else 1
 
 
 if __name__ == "__main__":

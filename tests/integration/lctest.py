@@ -55,6 +55,13 @@ class Failure(Exception):
     pass
 
 
+SKIP_EXIT = 77  # the runner counts a scenario that exits with this as skipped
+
+
+class Skip(Exception):
+    """Raise to report the scenario as skipped (never as passed)."""
+
+
 def check(cond, msg):
     if not cond:
         raise Failure(msg)
@@ -290,6 +297,10 @@ def main(fn):
     """Run a scenario function; print the failure and exit 1 on error."""
     try:
         fn()
+    except Skip as e:
+        cleanup()
+        print("SKIP:", e)
+        sys.exit(SKIP_EXIT)
     except Failure as e:
         print("FAIL:", e)
         sys.exit(1)

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import time
 
-from lctest import Daemon, check, driver, main, run, spawn, tmpdir
+from lctest import Daemon, check, driver, Skip, main, run, spawn, tmpdir
 
 SUPP = """{
    openssl-thread-error-state-in-fork-child
@@ -30,8 +30,7 @@ SUPP = """{
 
 def scenario():
     if not shutil.which("valgrind"):
-        print("valgrind not installed: skipped")
-        return
+        raise Skip("valgrind not installed")
     supp = os.path.join(tmpdir(), "openssl.supp")
     with open(supp, "w") as f:
         f.write(SUPP)

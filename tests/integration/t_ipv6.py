@@ -2,7 +2,7 @@
 carry a bracketed _peer."""
 import socket
 
-from lctest import Daemon, authed, check, hello, main, read_until_ack, send_frame
+from lctest import Daemon, authed, check, hello, Skip, main, read_until_ack, send_frame
 
 
 def scenario():
@@ -11,8 +11,7 @@ def scenario():
         probe.bind(("::1", 0))
         probe.close()
     except OSError:
-        print("skipped: no IPv6 loopback here")
-        return
+        raise Skip("no IPv6 loopback here")
     d = Daemon("--bind", "::1")
     check(d.info["host"] == "::1", "port file host %r" % d.info["host"])
     s = authed(d)
