@@ -3,9 +3,11 @@
  * output, listen, publish the port, run the event loop, clean up.
  *
  * Runs in the foreground (systemd supervises it; no self-daemonizing).  The
- * order matters: the lock comes before anything is bound, so a second
- * daemon on the same port file refuses before it can disturb the first, and
- * the port file is published only once the socket accepts connections.
+ * order matters: the locks come before anything is bound or opened, so a
+ * second daemon on the same port file, or on the same output file, refuses
+ * before it can disturb the first (not even cutting what looks like an
+ * incomplete last line the first is writing), and the port file is
+ * published only once the socket accepts connections.
  */
 #include <signal.h>
 #include <sys/resource.h>
@@ -17,6 +19,7 @@
 #include <event2/event.h>
 
 #include "keyfile.h"
+#include "lockfile.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
@@ -73,6 +76,31 @@ static void raise_fd_limit(long max_clients)
                 (unsigned long long)want);
 }
 
+/* Two daemons appending to one file would interleave their lines: the
+ * second refuses.  OUTPUT.lock, not a lock on the output file itself,
+ * which rotation renames.  Returns the descriptor holding the lock, or -1. */
+static int lock_output(const char *output)
+{
+    char err[1024];
+    char *path = lcd_lockfile_path(output);
+    if (!path) {
+        lcd_log(LCD_ERR, "out of memory");
+        return -1;
+    }
+    long pid;
+    int fd = lcd_lockfile_take(path, &pid, err, sizeof err);
+    if (fd < 0 && pid > 0)
+        lcd_log(LCD_ERR, "output file %s is in use by another logcollectord (pid %ld holds "
+                "the lock %s); give each daemon its own --output", output, pid, path);
+    else if (fd < 0 && pid < 0)
+        lcd_log(LCD_ERR, "output file %s is in use by another process (it holds the lock %s "
+                "and is starting); give each daemon its own --output", output, path);
+    else if (fd < 0)
+        lcd_log(LCD_ERR, "%s", err);
+    free(path);
+    return fd;
+}
+
 static int run(const lcd_options *opt)
 {
     char err[1024];
@@ -84,6 +112,7 @@ static int run(const lcd_options *opt)
     static const int signums[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
     event_callback_fn handlers[4] = {on_stop, on_stop, on_hup, on_usr1};
     int status = 1;
+    int output_lock = -1;
     memset(&d, 0, sizeof d);
     raise_fd_limit(opt->max_clients);
 
@@ -92,8 +121,14 @@ static int run(const lcd_options *opt)
         lcd_portfile_release(&pf);
         return 1;
     }
+    output_lock = lock_output(opt->output);
+    if (output_lock < 0) {
+        lcd_portfile_release(&pf);
+        return 1;
+    }
     base = event_base_new();
     if (!base) {
+        close(output_lock);
         lcd_log(LCD_ERR, "cannot create the event loop");
         lcd_portfile_release(&pf);
         return 1;
@@ -138,6 +173,7 @@ out:
             event_free(sigs[i]);
     lcd_server_free(srv);
     event_base_free(base);
+    close(output_lock); /* after the output is closed: the file is ours until then */
     lcd_portfile_release(&pf);
     return status;
 }

@@ -487,6 +487,9 @@ static json_t *status_object(lcd_server *srv)
         (json_int_t)lcd_output_write_errors(srv->out), "output_failing",
         srv->output_failing, "output_pending", (json_int_t)lcd_output_pending(srv->out),
         "sessions", (json_int_t)lcd_sessions_count(srv->sessions));
+    if (o)
+        json_object_set_new(o, "output_reopened_missing",
+                            json_integer((json_int_t)lcd_output_reopened_missing(srv->out)));
     return o;
 }
 
