@@ -412,7 +412,7 @@ static int take_back_unsettled(lcd_output *o)
         return -1;
     } else {
         lcd_log(LCD_NOTICE, "cut the last %llu bytes (not acknowledged, or an incomplete line) "
-                "from the old output file %s; they are written whole to the new one",
+                "from the file previously open as %s; they are written whole to the new one",
                 (unsigned long long)n, o->path);
     }
     o->written -= n;
