@@ -96,7 +96,7 @@ static int lock_output(const char *output)
         lcd_log(LCD_ERR, "output file %s is in use by another process (it holds the lock %s "
                 "and is starting); give each daemon its own --output", output, path);
     else if (fd < 0)
-        lcd_log(LCD_ERR, "%s", err);
+        lcd_log(LCD_ERR, "cannot open output file %s: %s", output, err);
     free(path);
     return fd;
 }
