@@ -543,10 +543,12 @@ static int write_pending(lcd_output *o, int *wrote)
     return 0;
 }
 
-int lcd_output_flush(lcd_output *o)
+/* check: look at the path too (not when a reopen is on its way anyway). */
+static int flush(lcd_output *o, int check)
 {
     int err = 0, wrote = 0;
-    check_path(o);
+    if (check)
+        check_path(o);
     for (int round = 0;; round++) {
         if (o->orphaned && (err = replace_deleted(o)) != 0)
             break;
@@ -588,6 +590,11 @@ int lcd_output_flush(lcd_output *o)
     return pending(o) == 0 ? 0 : -1;
 }
 
+int lcd_output_flush(lcd_output *o)
+{
+    return flush(o, 1);
+}
+
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -604,7 +611,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 
 int lcd_output_reopen(lcd_output *o)
 {
-    lcd_output_flush(o); /* a short write is completed in the same file, if it can be */
+    flush(o, 0); /* a short write is completed in the same file, if it can be */
     char err[512];
     if (swap_file(o, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s; still writing to the previously open file", err);
