@@ -80,6 +80,9 @@ static void print_human(json_t *o)
     printf(" waiting%s\n", json_is_true(json_object_get(o, "output_failing"))
                                ? "; OUTPUT FAILING: not acknowledging, clients keep their records"
                                : "");
+    if (num(o, "output_reopened_missing") > 0)
+        printf("             reopened %lld time(s): the file was deleted or renamed without "
+               "SIGHUP\n", num(o, "output_reopened_missing"));
     printf("protocol     %lld errors, %lld sessions remembered\n", num(o, "protocol_errors"),
            num(o, "sessions"));
 }

@@ -405,12 +405,12 @@ static int take_back_unsettled(lcd_output *o)
         lcd_log(LCD_WARN, "output file %s changed size behind the daemon's back; leaving its "
                 "last %llu bytes (not acknowledged) there and writing them again to the new "
                 "file", o->path, (unsigned long long)n);
-    } else if (ftruncate(o->fd, (off_t)(o->file_size - n)) != 0) {
+    } else if (ftruncate(o->fd, (off_t)(o->file_size - n)) != 0 && !o->orphaned) {
         lcd_log(LCD_ERR, "cannot cut the last %llu bytes (not acknowledged, or an incomplete "
                 "line) from output file %s: %s; not switching files", (unsigned long long)n,
                 o->path, strerror(errno));
         return -1;
-    } else {
+    } else { /* (a deleted file that cannot be cut: nobody can read it anyway) */
         lcd_log(LCD_NOTICE, "cut the last %llu bytes (not acknowledged, or an incomplete line) "
                 "from the file previously open as %s; they are written whole to the new one",
                 (unsigned long long)n, o->path);
@@ -424,8 +424,8 @@ static int take_back_unsettled(lcd_output *o)
 /* Open the path anew and swap it in.  A line is written whole or not at
  * all: what the old file holds beyond the settled bytes (an incomplete
  * line after a failed write, lines not yet acknowledged) is cut off first
- * and goes to the new file.  On failure the old file stays in use (and
- * holds what it held); returns errno then, with err filled. */
+ * and goes to the new file.  On failure the old file stays in use (what
+ * was cut off goes to it again); returns errno then, with err filled. */
 static int swap_file(lcd_output *o, char *err, size_t errlen)
 {
     if (take_back_unsettled(o) != 0) {
@@ -559,6 +559,7 @@ static int flush(lcd_output *o, int check)
         if (!o->orphaned)
             break;
         if (round + 1 == MAX_REPLACE_PER_FLUSH) {
+            take_back_unsettled(o); /* none of it may be acknowledged */
             err = ENOENT;
             break;
         }

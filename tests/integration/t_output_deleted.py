@@ -110,6 +110,9 @@ def scenario():
     st = counter(d)
     check(st.get("output_reopened_missing") == 3 and st["write_errors"] == 0,
           "counters after the rename: %r" % st)
+    human = run([CLI, "status"], env=d.env()).stdout
+    check("reopened 3 time(s): the file was deleted or renamed without SIGHUP" in human,
+          "logcollect status does not say it: %r" % human)
     d.send_signal(signal.SIGUSR1)
     wait_for(lambda: "output_reopened_missing=3" in d.stderr(), 5, "the counter in SIGUSR1's line")
     d.stop()
