@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static long read_pid(int fd)
@@ -33,10 +34,17 @@ char *lcd_lockfile_path(const char *path)
 int lcd_lockfile_take(const char *path, long *holder, char *err, size_t errlen)
 {
     *holder = 0;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    /* O_NONBLOCK: a FIFO planted there must not hang the start. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open lock file %s: %s (does its directory exist "
                  "and is it writable?)", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "lock file %s is not a regular file; remove it", path);
+        close(fd);
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -2,7 +2,8 @@
 refuses to start (exit 1, one line naming the output file, the lock file
 and the first daemon's pid), before it opens the file -- it does not even
 cut the first one's last line -- and records from a client of the first
-keep arriving whole.  The lock is OUTPUT.lock, so it survives a rotation
+keep arriving whole; a FIFO planted as the lock file is refused at once,
+not waited on.  The lock is OUTPUT.lock, so it survives a rotation
 of the output (SIGHUP after a rename, and --rotate-size): a daemon started
 after the rename still refuses.  Once the first daemon stops, a new one
 starts on the same output."""
@@ -61,6 +62,15 @@ def scenario():
     run([CLI, "send", "third"], env=d2.env())
     d2.stop()
     check(d2.lines()[-1]["msg"] == "third", "the next daemon did not write")
+
+    # a FIFO planted as the lock file must not hang the start
+    t = os.path.join(d.dir, "fifo-out.jsonl")
+    os.mkfifo(t + ".lock")
+    argv = d.argv()
+    argv[argv.index("--output") + 1] = t
+    cp = run(argv, check_rc=False, timeout=10)
+    check(cp.returncode == 1 and "lock file %s.lock is not a regular file" % t in cp.stderr,
+          "FIFO lock file: %d %r" % (cp.returncode, cp.stderr))
 
 
 main(scenario)
