@@ -25,12 +25,12 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include "conn.h"
+#include "client_conn.h"
 #include "format.h"
 #include "internal.h"
 #include "logcollect.h"
 #include "record.h"
-#include "tls.h"
+#include "client_tls.h"
 
 #define DEFAULT_QUEUE_BYTES (8u << 20)
 #define MIN_QUEUE_BYTES 4096

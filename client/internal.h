@@ -22,7 +22,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "client_conn.h"
 #include "logcollect.h"
 #include "queue.h"
 
@@ -37,7 +37,7 @@ void lcc_options_target(const lc_options *o, const char **port_file, const char 
                         const char **app);
 
 /* The TLS settings that options (or NULL) and the environment select,
- * loaded (tls.h): *out NULL when none.  LC_OK, or LC_EINVAL (a malformed
+ * loaded (client_tls.h): *out NULL when none.  LC_OK, or LC_EINVAL (a malformed
  * $LOGCOLLECT_TLS_FINGERPRINT, a key without a certificate), LC_ETLS (a
  * file that does not load) or LC_ENOMEM, with the message in err. */
 struct lcc_tls;

@@ -16,11 +16,11 @@
 
 #include <openssl/crypto.h>
 
-#include "conn.h"
+#include "client_conn.h"
 #include "frame.h"
 #include "internal.h"
 #include "logcollect.h"
-#include "tls.h"
+#include "client_tls.h"
 
 static int64_t now_ms(void)
 {

@@ -1,7 +1,7 @@
 /*
- * conn.c - connect, authenticate, HELLO / WELCOME.  See conn.h.
+ * client_conn.c - connect, authenticate, HELLO / WELCOME.  See client_conn.h.
  */
-#include "conn.h"
+#include "client_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,7 @@
 #include "keyfile.h"
 #include "logcollect.h"
 #include "record.h"
-#include "tls.h"
+#include "client_tls.h"
 
 #define PORTFILE_MAX 4096
 #define KEYFILE_MAX (64 * 1024)
@@ -610,7 +610,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
 }
 
 /* TLS or not, as the port file says, and only with the server verified
- * (tls.h's table).  Decided before connecting: nothing at all goes to a
+ * (client_tls.h's table).  Decided before connecting: nothing at all goes to a
  * collector we cannot check. */
 static int tls_policy(lcc_conn *c, const lcc_target *t, const lcp_portinfo *pi)
 {

@@ -1,5 +1,5 @@
 /*
- * cli_tail.c - logcollect tail: the collector's output file, for people.
+ * tail.c - logcollect tail: the collector's output file, for people.
  *
  * Reads JSON Lines written by logcollectord and prints them as columns
  * (time, level, app[pid], msg, other fields as key=value), or unchanged

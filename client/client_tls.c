@@ -1,7 +1,7 @@
 /*
- * tls.c - TLS for the client's connections.  See tls.h.
+ * client_tls.c - TLS for the client's connections.  See client_tls.h.
  */
-#include "tls.h"
+#include "client_tls.h"
 
 #include <ctype.h>
 #include <errno.h>

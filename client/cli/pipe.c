@@ -1,5 +1,5 @@
 /*
- * cli_pipe.c - logcollect pipe: each line of standard input becomes a
+ * pipe.c - logcollect pipe: each line of standard input becomes a
  * record, like logger(1).  With --json each line must be a JSON object and
  * is sent as it is.  A line the collector would refuse is reported with its
  * line number and skipped; the rest still go.  Exits only once everything

@@ -1,6 +1,8 @@
 /*
- * cli.c - the logcollect command: dispatch to a subcommand; send one
- * record; make a key.  pipe and tail live in cli_pipe.c and cli_tail.c.
+ * main.c - the logcollect command: dispatch to a subcommand; send one
+ * record; make a key.  pipe, status and tail live in pipe.c, status.c and tail.c.  It uses
+ * only the public API (logcollect.h), like any program linked with the
+ * shared library.
  *
  * Exit status: 0 done, 1 failed (one line on stderr says why), 2 usage.
  */
@@ -13,7 +15,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "keyfile.h"
 #include "logcollect.h"
 
 #define DEFAULT_APP "logcollect-cli"
@@ -289,9 +290,8 @@ int lcli_cmd_keygen(int argc, char **argv)
         return lcli_usage_error("keygen ", "keygen needs exactly one PATH");
     if (argv[1][0] == '-' && argv[1][1] != '\0')
         return lcli_usage_error("keygen ", "unknown option '%s'", argv[1]);
-    char err[512];
-    if (lcp_keyfile_generate(argv[1], err, sizeof err) != 0) {
-        fprintf(stderr, "logcollect: %s\n", err);
+    if (lc_keygen(argv[1]) != LC_OK) {
+        fprintf(stderr, "logcollect: %s\n", lc_last_error());
         return 1;
     }
     return 0;

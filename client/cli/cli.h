@@ -1,5 +1,5 @@
 /*
- * cli.h - pieces shared by the logcollect subcommands (cli*.c).
+ * cli.h - pieces shared by the logcollect subcommands (the files of client/cli/).
  *
  * Exit status for every subcommand: 0 done, 1 failed (a line on stderr
  * says why), 2 usage error.
