@@ -21,8 +21,8 @@ N = 20000
 RATE = 20000
 
 
-def stream(d, app):
-    return spawn([driver("lc_stream"), "--count", str(N), "--rate", str(RATE), "--flush",
+def stream(d, app, rate=RATE):
+    return spawn([driver("lc_stream"), "--count", str(N), "--rate", str(rate), "--flush",
                   "--app", app], env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                  text=True)
 
@@ -95,7 +95,8 @@ def scenario():
           "counters after the deletion: %r" % st)
 
     # 3. mv while streaming, no SIGHUP
-    p = stream(d, "mv")
+    # (long enough to outlast the once-a-second path check: 2.5 s)
+    p = stream(d, "mv", rate=N * 2 // 5)
     start = os.path.getsize(d.output)
     wait_for(lambda: os.path.getsize(d.output) > start + 200000, 20, "the second stream")
     moved = d.output + ".moved"
