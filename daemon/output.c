@@ -543,12 +543,11 @@ static int write_pending(lcd_output *o, int *wrote)
     return 0;
 }
 
-/* check: look at the path too (not when a reopen is on its way anyway). */
+/* check: look at the path too, at most once a second (not when a reopen
+ * is on its way anyway). */
 static int flush(lcd_output *o, int check)
 {
     int err = 0, wrote = 0;
-    if (check)
-        check_path(o);
     for (int round = 0;; round++) {
         if (o->orphaned && (err = replace_deleted(o)) != 0)
             break;
@@ -572,6 +571,10 @@ static int flush(lcd_output *o, int check)
         resolve_marks(o);
         settle(o);
     }
+    /* After the writes: a short write is completed in the same file first,
+     * if it can be, before a renamed file is let go of. */
+    if (check)
+        check_path(o);
     if (err) {
         o->write_errors++;
         set_failing(o, 1, err);

@@ -1285,6 +1285,42 @@ START_TEST(test_renamed_file_reopened)
 }
 END_TEST
 
+START_TEST(test_renamed_while_failing)
+{
+    /* renamed (no reopen) while a line is cut short and writing still
+     * fails: at the path check the renamed file is cut back to its whole
+     * lines, and the line goes whole to the new file once writing works */
+    enter_tmpdir("renamed_failing");
+    init_fsize();
+    lcd_output *o = open_output();
+    static const char l1[] = "{\"line\":1}\n", l2[] = "{\"line\":2,\"more\":true}\n";
+    append(o, l1);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    append(o, l2);
+    ck_assert_int_eq(lcd_output_mark(o, A, 2), 0);
+    ck_assert_int_eq(flush_limited(o, strlen(l1) + 7), -1);
+    ck_assert_int_eq(rename(out_path, suffixed(".1")), 0);
+    for (int i = 0; i < 300 && file_size(out_path) < 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        ck_assert_int_eq(flush_limited(o, strlen(l1) + 7), -1);
+    }
+    assert_file(suffixed(".1"), l1);
+    assert_file(out_path, "");
+    size_t w, f, s;
+    count_events(0, &w, &f, &s);
+    ck_assert_uint_eq(w, 0);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    assert_file(out_path, l2);
+    assert_file(suffixed(".1"), l1);
+    count_events(0, &w, &f, &s);
+    ck_assert_uint_eq(w, 1);
+    ck_assert_uint_eq(lcd_output_reopened_missing(o), 1);
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_reopen_cuts_incomplete_line)
 {
     /* disk full in the middle of a line, then logrotate renames the file
@@ -1398,6 +1434,7 @@ static Suite *output_suite(void)
     tcase_add_test(tc, test_deleted_file_partial_mark);
     tcase_add_test(tc, test_deleted_dir_gone);
     tcase_add_test(tc, test_renamed_file_reopened);
+    tcase_add_test(tc, test_renamed_while_failing);
     tcase_add_test(tc, test_reopen_cuts_incomplete_line);
     tcase_add_test(tc, test_reopen_completes_line_first);
     tcase_add_test(tc, test_exit_cuts_incomplete_line);
