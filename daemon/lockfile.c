@@ -37,8 +37,10 @@ int lcd_lockfile_take(const char *path, long *holder, char *err, size_t errlen)
     /* O_NONBLOCK: a FIFO planted there must not hang the start. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0) {
+        int e = errno;
         snprintf(err, errlen, "cannot open lock file %s: %s (does its directory exist "
-                 "and is it writable?)", path, strerror(errno));
+                 "and is it writable?)", path, strerror(e));
+        errno = e; /* the caller may tell "not allowed" from other failures */
         return -1;
     }
     struct stat st;

@@ -17,7 +17,8 @@
 /* Take the lock at path (created if missing, never through a symlink) and
  * write our pid into it.  Returns the open descriptor that holds the lock
  * (close it to release), or -1 with err set; *holder is then the pid of the
- * process holding it, or 0 if the failure is something else. */
+ * process holding it, or 0 if the failure is something else (errno tells
+ * why the file could not be opened). */
 int lcd_lockfile_take(const char *path, long *holder, char *err, size_t errlen);
 
 /* "PATH.lock", malloc'd; NULL when out of memory. */

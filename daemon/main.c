@@ -9,7 +9,9 @@
  * incomplete last line the first is writing), and the port file is
  * published only once the socket accepts connections.
  */
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,28 +79,44 @@ static void raise_fd_limit(long max_clients)
 }
 
 /* Two daemons appending to one file would interleave their lines: the
- * second refuses.  OUTPUT.lock, not a lock on the output file itself,
- * which rotation renames.  Returns the descriptor holding the lock, or -1. */
-static int lock_output(const char *output)
+ * second refuses.  The lock is a file next to the output (symbolic links
+ * followed, so two spellings of one file share it), not a lock on the
+ * output itself, which rotation renames.  An output that is not a regular
+ * file (a FIFO, /dev/stdout) gets none; a directory the daemon cannot
+ * create the lock file in gets a warning.  Returns 0 with *fd the lock's
+ * descriptor (or -1: no lock), or -1 to refuse the start. */
+static int lock_output(const char *output, int *fd)
 {
-    char err[1024];
-    char *path = lcd_lockfile_path(output);
+    struct stat st;
+    *fd = -1;
+    if (stat(output, &st) == 0 && !S_ISREG(st.st_mode))
+        return 0;
+    char *real = realpath(output, NULL); /* NULL while the output does not exist */
+    char *path = lcd_lockfile_path(real ? real : output);
+    free(real);
     if (!path) {
         lcd_log(LCD_ERR, "out of memory");
         return -1;
     }
+    char err[1024];
     long pid;
-    int fd = lcd_lockfile_take(path, &pid, err, sizeof err);
-    if (fd < 0 && pid > 0)
+    *fd = lcd_lockfile_take(path, &pid, err, sizeof err);
+    int e = errno;
+    if (*fd < 0 && pid > 0)
         lcd_log(LCD_ERR, "output file %s is in use by another logcollectord (pid %ld holds "
                 "the lock %s); give each daemon its own --output", output, pid, path);
-    else if (fd < 0 && pid < 0)
+    else if (*fd < 0 && pid < 0)
         lcd_log(LCD_ERR, "output file %s is in use by another process (it holds the lock %s "
                 "and is starting); give each daemon its own --output", output, path);
-    else if (fd < 0)
+    else if (*fd < 0 && (e == EACCES || e == EPERM || e == EROFS))
+        lcd_log(LCD_WARN, "%s: nothing stops a second daemon from writing output file %s "
+                "too (make its directory writable for the daemon)", err, output);
+    else if (*fd < 0)
         lcd_log(LCD_ERR, "cannot open output file %s: %s", output, err);
     free(path);
-    return fd;
+    if (*fd < 0 && pid == 0 && (e == EACCES || e == EPERM || e == EROFS))
+        return 0;
+    return *fd < 0 ? -1 : 0;
 }
 
 static int run(const lcd_options *opt)
@@ -121,14 +139,14 @@ static int run(const lcd_options *opt)
         lcd_portfile_release(&pf);
         return 1;
     }
-    output_lock = lock_output(opt->output);
-    if (output_lock < 0) {
+    if (lock_output(opt->output, &output_lock) != 0) {
         lcd_portfile_release(&pf);
         return 1;
     }
     base = event_base_new();
     if (!base) {
-        close(output_lock);
+        if (output_lock >= 0)
+            close(output_lock);
         lcd_log(LCD_ERR, "cannot create the event loop");
         lcd_portfile_release(&pf);
         return 1;
@@ -173,7 +191,8 @@ out:
             event_free(sigs[i]);
     lcd_server_free(srv);
     event_base_free(base);
-    close(output_lock); /* after the output is closed: the file is ours until then */
+    if (output_lock >= 0)
+        close(output_lock); /* after the output is closed: the file is ours until then */
     lcd_portfile_release(&pf);
     return status;
 }

@@ -2,15 +2,19 @@
 refuses to start (exit 1, one line naming the output file, the lock file
 and the first daemon's pid), before it opens the file -- it does not even
 cut the first one's last line -- and records from a client of the first
-keep arriving whole; a FIFO planted as the lock file is refused at once,
-not waited on.  The lock is OUTPUT.lock, so it survives a rotation
+keep arriving whole.  The lock is OUTPUT.lock, so it survives a rotation
 of the output (SIGHUP after a rename, and --rotate-size): a daemon started
-after the rename still refuses.  Once the first daemon stops, a new one
-starts on the same output."""
+after the rename still refuses.  A symbolic link to the output is the same
+file: refused too.  Once the first daemon stops, a new one starts on the
+same output.  Around it: an output that is not a regular file (/dev/null)
+takes no lock (two daemons run); a daemon that cannot create the lock file
+(directory not writable, as nobody) starts with a warning; a FIFO planted
+as the lock file is refused at once, not waited on."""
 import os
 import signal
+import subprocess
 
-from lctest import CLI, Daemon, check, driver, main, run
+from lctest import CLI, DAEMON, Daemon, check, driver, main, run, spawn, tmpdir, wait_for
 
 N = 1000
 
@@ -25,6 +29,37 @@ def second_refuses(d, what):
     check(want in cp.stderr, "%s: message does not name file, lock and pid: %r" % (what, cp.stderr))
     check(len(cp.stderr.strip().splitlines()) == 1, "%s: more than one line: %r" % (what, cp.stderr))
     check(not os.path.exists(os.path.join(d.dir, "port2")), "%s: second daemon published a port" % what)
+
+
+def no_lock_dir_warns():
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    t = tmpdir()
+    os.chmod(t, 0o755)
+    rundir, logs = os.path.join(t, "run"), os.path.join(t, "logs")
+    os.mkdir(rundir)
+    os.mkdir(logs, 0o755)                       # root's: nobody cannot create the lock
+    key, out = os.path.join(rundir, "key"), os.path.join(logs, "out.jsonl")
+    run([DAEMON, "--gen-key", key])
+    open(out, "w").close()
+    for f in (rundir, key, out):
+        os.chown(f, nobody.pw_uid, nobody.pw_gid)
+    pf = os.path.join(rundir, "port")
+    p = spawn(["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid, "--clear-groups",
+               DAEMON, "--port-file", pf, "--key-file", key, "--output", out],
+              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: os.path.exists(pf) or p.poll() is not None, 10, "the daemon as nobody")
+    if p.poll() is not None:
+        check(False, "refused to start without a lock: %r" % p.communicate()[1])
+    env = dict(os.environ, LOGCOLLECT_PORT_FILE=pf, LOGCOLLECT_KEY_FILE=key)
+    run([CLI, "send", "no-lock"], env=env)
+    p.terminate()
+    err = p.communicate(timeout=10)[1]
+    check(p.returncode == 0, "exit %d: %r" % (p.returncode, err))
+    check("cannot open lock file %s.lock: Permission denied" % out in err and
+          "nothing stops a second daemon from writing output file %s" % out in err,
+          "no warning about the missing lock: %r" % err)
+    check(b'"msg":"no-lock"' in open(out, "rb").read(), "record not written")
 
 
 def scenario():
@@ -62,6 +97,39 @@ def scenario():
     run([CLI, "send", "third"], env=d2.env())
     d2.stop()
     check(d2.lines()[-1]["msg"] == "third", "the next daemon did not write")
+
+    # two spellings of one file (a symbolic link) share one lock
+    d3 = Daemon(dir=d.dir)
+    link = os.path.join(d.dir, "alias.jsonl")
+    os.symlink(d3.output, link)
+    argv = d3.argv()
+    argv[argv.index("--port-file") + 1] = os.path.join(d.dir, "port3")
+    argv[argv.index("--output") + 1] = link
+    cp = run(argv, check_rc=False, timeout=10)
+    check(cp.returncode == 1 and "(pid %d holds the lock %s.lock)" % (d3.proc.pid, d3.output) in cp.stderr,
+          "a symlink to the output got past the lock: %d %r" % (cp.returncode, cp.stderr))
+    d3.stop()
+
+    # an output that is not a regular file (/dev/null) needs no lock: two
+    # daemons on it both run
+    nd = tmpdir()
+    base = [DAEMON, "--key-file", d.key_file, "--output", "/dev/null"] + \
+        (["--allow-root"] if os.geteuid() == 0 else [])
+    ps = [spawn(base + ["--port-file", os.path.join(nd, "p%d" % i)], stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True) for i in (1, 2)]
+    wait_for(lambda: all(os.path.exists(os.path.join(nd, "p%d" % i)) or ps[i - 1].poll() is not None
+                         for i in (1, 2)), 10, "two daemons on /dev/null")
+    for q in ps:
+        if q.poll() is not None:
+            check(False, "a daemon on /dev/null refused: %r" % q.communicate()[1])
+    for q in ps:
+        q.terminate()
+        check(q.wait(10) == 0, "a daemon on /dev/null did not stop cleanly")
+
+    # a daemon that may write its output but not create files in its
+    # directory starts, with a warning that the lock is missing
+    if os.geteuid() == 0:
+        no_lock_dir_warns()
 
     # a FIFO planted as the lock file must not hang the start
     t = os.path.join(d.dir, "fifo-out.jsonl")
