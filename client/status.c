@@ -105,7 +105,8 @@ static int read_reply(lcc_conn *c, int64_t deadline, char **json)
             return lcc_set_error(LC_ETLS, "the TLS connection to logcollectord at %s failed: "
                                  "%s", c->peer, c->tls_why);
         return lcc_set_error(LC_ECLOSED, "logcollectord at %s closed the connection before "
-                             "answering (an older daemon without STATUS?)", c->peer);
+                             "answering the STATUS request (is it stopping, or an older daemon "
+                             "without STATUS? see its log)", c->peer);
     }
 }
 

@@ -66,20 +66,21 @@ def scenario():
     frames = [memoryview(struct.pack("!i", SIZE) + record(i)) for i in range(N)]
     bufs = [f[:-1] for f in frames]          # all but the last byte
     pump(socks, bufs, until_stalled=True)
-    # the daemon has stopped taking bytes: bytes_in no longer moves
-    prev = [-1]
+    # the daemon has stopped taking bytes: what it holds no longer moves
+    prev = [None]
 
     def settled():
-        b = status(d)["bytes_in"]
-        same = b == prev[0]
-        prev[0] = b
+        st = status(d)
+        now = (st.get("partial_bytes"), st.get("partial_waiting"), rss_kb(d.proc.pid) // 1024)
+        same = now == prev[0]
+        prev[0] = now
         return same
     wait_for(settled, 30, "the daemon to stop reading")
     rss = rss_kb(d.proc.pid)
     st = status(d)
     print("%d connections x 1 MiB frame minus one byte: daemon VmRSS %d KiB (%.1f MiB); "
-          "bytes_in %.1f MiB; partial %r" % (N, rss, rss / 1024, st["bytes_in"] / 2**20,
-                                             st.get("partial")))
+          "partial_bytes %.1f MiB, %d connections waiting for room" %
+          (N, rss, rss / 1024, st["partial_bytes"] / 2**20, st["partial_waiting"]))
     check(SANITIZED or rss < (BUDGET_MIB + 40) * 1024, "VmRSS %d KiB over the budget" % rss)
     check(st["records"]["accepted"] == 0, "records accepted already: %r" % st["records"])
 
