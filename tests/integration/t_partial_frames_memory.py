@@ -42,7 +42,7 @@ def pump(socks, bufs, until_stalled):
         for s in w:
             i = socks.index(s)
             try:
-                n = s.send(bufs[i][:262144])
+                n = s.send(bufs[i])
             except BlockingIOError:
                 continue
             bufs[i] = bufs[i][n:]
@@ -61,6 +61,7 @@ def scenario():
     socks = []
     for i in range(N):
         s = authed(d)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle wait for HELLO
         hello(s, app="p%d" % i)
         socks.append(s)
     frames = [memoryview(struct.pack("!i", SIZE) + record(i)) for i in range(N)]
