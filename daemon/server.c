@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <time.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,9 +222,16 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
     lcd_server *srv = arg;
     int e = EVUTIL_SOCKET_ERROR();
-    if ((e == EMFILE || e == ENFILE) && !TAILQ_EMPTY(&srv->handshakes) && !srv->stopping) {
-        lcd_conn_evict(TAILQ_FIRST(&srv->handshakes), "out of file descriptors");
-        return;
+    if (e == EMFILE || e == ENFILE) {
+        /* Linux fails accept() for want of a descriptor even when no
+         * connection waits: act only for one that does. */
+        struct pollfd p = {.fd = evconnlistener_get_fd(l), .events = POLLIN};
+        if (poll(&p, 1, 0) == 0)
+            return; /* the listener fires again when one comes */
+        if (!TAILQ_EMPTY(&srv->handshakes) && !srv->stopping) {
+            lcd_conn_evict(TAILQ_FIRST(&srv->handshakes), "out of file descriptors");
+            return;
+        }
     }
     lcd_server_log_limited(srv, LCD_ERR, "accept failed: %s; pausing new connections for %d ms "
                            "(raise the limit on open files, ulimit -n / LimitNOFILE)",
