@@ -22,7 +22,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "client_conn.h"
 #include "logcollect.h"
 #include "queue.h"
 
@@ -37,7 +37,7 @@ void lcc_options_target(const lc_options *o, const char **port_file, const char 
                         const char **app);
 
 /* The TLS settings that options (or NULL) and the environment select,
- * loaded (tls.h): *out NULL when none.  LC_OK, or LC_EINVAL (a malformed
+ * loaded (client_tls.h): *out NULL when none.  LC_OK, or LC_EINVAL (a malformed
  * $LOGCOLLECT_TLS_FINGERPRINT, a key without a certificate), LC_ETLS (a
  * file that does not load) or LC_ENOMEM, with the message in err. */
 struct lcc_tls;
@@ -91,7 +91,8 @@ struct lc_client {
     uint64_t rej_seq;
     uint16_t rej_code;
     char rej_text[LCP_ERROR_TEXT_MAX + 1];
-    char sid[LCP_SID_HEX + 1]; /* "" until the session starts */
+    char sid[LCP_SID_HEX + 1];    /* "" until the session starts */
+    char secret[LCP_SID_HEX + 1]; /* the session's secret (HELLO), never shown */
     int64_t pid;
     int running; /* a sender thread exists (join it) */
     int stop;

@@ -1,7 +1,7 @@
 /*
- * conn.c - connect, authenticate, HELLO / WELCOME.  See conn.h.
+ * client_conn.c - connect, authenticate, HELLO / WELCOME.  See client_conn.h.
  */
-#include "conn.h"
+#include "client_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,7 @@
 #include "keyfile.h"
 #include "logcollect.h"
 #include "record.h"
-#include "tls.h"
+#include "client_tls.h"
 
 #define PORTFILE_MAX 4096
 #define KEYFILE_MAX (64 * 1024)
@@ -561,7 +561,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
 {
     lcp_hello h;
     memset(&h, 0, sizeof h);
-    snprintf(h.sid, sizeof h.sid, "%s", t->sid);
+    snprintf(h.secret, sizeof h.secret, "%s", t->secret);
     h.seq = t->seq;
     snprintf(h.app, sizeof h.app, "%s", t->app);
     snprintf(h.host, sizeof h.host, "%s", t->host);
@@ -572,10 +572,12 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
     pthread_mutex_lock(&lcc_fork_mu);
     int n = lcp_hello_encode(&h, msg + LCP_FRAME_HDR, sizeof msg - LCP_FRAME_HDR);
     pthread_mutex_unlock(&lcc_fork_mu);
+    OPENSSL_cleanse(h.secret, sizeof h.secret);
     if (n < 0)
         return fail(c, LC_EINVAL, "cannot encode HELLO (app \"%s\")", h.app);
     lcp_frame_put_header(msg, (uint32_t)n);
     int r = send_all(c, t, msg, LCP_FRAME_HDR + (size_t)n, deadline);
+    OPENSSL_cleanse(msg, LCP_FRAME_HDR + (size_t)n);
     if (r == LC_ETIMEDOUT)
         return fail(c, LC_ETIMEDOUT, "sending HELLO to %s timed out", c->peer);
     if (r < 0)
@@ -603,7 +605,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
                     "daemon versions may differ)",
                     c->peer, why);
     lcc_consume(c, used);
-    if (strcmp(w.sid, h.sid) != 0)
+    if (strcmp(w.sid, t->sid) != 0)
         return fail(c, LC_EPROTO,
                     "logcollectord at %s answered HELLO for another session", c->peer);
     c->written = w.written;
@@ -612,7 +614,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
 }
 
 /* TLS or not, as the port file says, and only with the server verified
- * (tls.h's table).  Decided before connecting: nothing at all goes to a
+ * (client_tls.h's table).  Decided before connecting: nothing at all goes to a
  * collector we cannot check. */
 static int tls_policy(lcc_conn *c, const lcc_target *t, const lcp_portinfo *pi)
 {
