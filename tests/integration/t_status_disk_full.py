@@ -44,6 +44,14 @@ def scenario():
     human = run([CLI, "status", "--timeout", "2000"], env=d.env()).stdout
     check("OUTPUT FAILING" in human, "human status: %r" % human)
 
+    # `logcollect send` connects, but its record is not acknowledged: it
+    # says so (not that the keys differ)
+    cp = run([CLI, "send", "--timeout", "1000", "--app", "cli", "sent by the CLI while full"],
+             env=d.env(), check_rc=False)
+    print("logcollect send while full: exit %d: %s" % (cp.returncode, cp.stderr.strip()))
+    check(cp.returncode == 1 and "not acknowledged" in cp.stderr and "key" not in cp.stderr,
+          "logcollect send while full: %r" % cp.stderr)
+
     # a new client authenticates and says HELLO; its record waits
     c = authed(d)
     w = hello(c, app="late")
@@ -74,6 +82,10 @@ def scenario():
     check(seqs == list(range(1, N + 1)), "stream: %d lines, not 1..%d once each" % (len(seqs), N))
     late = [l["msg"] for l in lines if l["_app"] == "late"]
     check(late == ["sent while full"], "late client's lines: %r" % late)
+    # the CLI gave up waiting, but its record had reached the daemon: it is
+    # written once the disk has room (at least once, never lost)
+    cli = [l["msg"] for l in lines if l["_app"] == "cli"]
+    check(cli == ["sent by the CLI while full"], "the CLI's lines: %r" % cli)
 
 
 main(scenario)
