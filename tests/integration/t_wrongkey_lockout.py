@@ -59,23 +59,32 @@ def scenario():
     results = []
     threads = [threading.Thread(target=wrong_key_handshakes, args=(d, N_WRONG // THREADS, results))
                for _ in range(THREADS)]
+    during = []
+    attack_over = threading.Event()
+
+    def measure():
+        # once the address is well past its free failures, and until the end
+        wait_for(lambda: len(results) >= 20 or attack_over.is_set(), 60, "the attack to get going")
+        while not attack_over.is_set():
+            during.append(legit_ms(d))
     for t in threads:
         t.start()
-    # during the attack: once the address is well past its free failures
-    wait_for(lambda: len(results) >= 50, 60, "the attack to get going")
-    during = [legit_ms(d) for _ in range(5)]
-    running = sum(t.is_alive() for t in threads)
+    m = threading.Thread(target=measure)
+    m.start()
     for t in threads:
         t.join(180)
+    attack_over.set()
+    m.join(60)
     check(len(results) == N_WRONG, "attack made %d handshakes" % len(results))
     after = [legit_ms(d) for _ in range(5)]
-    print("key holder connect+handshake+HELLO during the attack (%d attacker threads still "
-          "running): %s ms; right after it: %s ms" %
-          (running, " ".join("%.1f" % x for x in during), " ".join("%.1f" % x for x in after)))
+    print("key holder connect+handshake+HELLO during the attack (%d times): max %.1f ms, "
+          "mean %.1f ms; right after it: %s ms" %
+          (len(during), max(during or [0]), sum(during) / max(len(during), 1),
+           " ".join("%.1f" % x for x in after)))
+    check(len(during) >= 3, "only %d measurements during the attack" % len(during))
     answered = sum(1 for r in results if r == b"#FAILURE#")
     print("attacker: %d answered #FAILURE# within 0.2 s, %d not answered within 0.2 s, "
           "%d closed unanswered" % (answered, results.count("late"), results.count("closed")))
-    check(running > 0, "the attack was over before the 'during' measurements")
     check(max(during + after) < 1000, "a key holder waited %.0f ms" % max(during + after))
     check(all(r in (b"#FAILURE#", "late", "closed") for r in results),
           "unexpected answers: %r" % [r for r in results if r not in (b"#FAILURE#", "late", "closed")][:3])
