@@ -1,5 +1,6 @@
 """400 authenticated connections each send all but the last byte of a
-1 MiB record and stop: the daemon must not buffer 400 MiB.  Partially
+1 MiB record and stop: the daemon must not buffer 400 MiB, and small
+records from another client must still flow.  Partially
 received frames share one budget (--max-partial-bytes, default 64 MiB);
 past it the daemon stops reading from connections whose frame it has no
 room for (TCP holds their bytes) instead of allocating.
@@ -16,10 +17,11 @@ import socket
 import struct
 import time
 
-from lctest import (CLI, SANITIZED, Daemon, authed, check, hello, main, parse_control, recv_frame,
-                    rss_kb, run, wait_for)
+from lctest import (CLI, SANITIZED, Daemon, authed, check, driver, hello, main, parse_control,
+                    recv_frame, rss_kb, run, wait_for)
 
 N = 400
+N_SMALL = 2000
 SIZE = 1 << 20          # the default --max-record
 BUDGET_MIB = 64
 
@@ -84,6 +86,15 @@ def scenario():
           (N, rss, rss / 1024, st.get("partial_bytes", 0) / 2**20, st.get("partial_waiting", 0)))
     check(SANITIZED or rss < (BUDGET_MIB + 40) * 1024, "VmRSS %d KiB over the budget" % rss)
     check(st["records"]["accepted"] == 0, "records accepted already: %r" % st["records"])
+    check(st["partial_waiting"] > 0, "no connection waits for room: %r" % st)
+
+    # meanwhile small records still flow
+    t0 = time.monotonic()
+    cp = run([driver("lc_stream"), "--count", str(N_SMALL), "--flush", "--app", "small"],
+             env=d.env(), timeout=60)
+    check(cp.stdout.split() == ["sent", str(N_SMALL), "acked"], "small records: %r" % cp.stdout)
+    print("%d small records sent and acknowledged in %.0f ms while the budget is used up" %
+          (N_SMALL, (time.monotonic() - t0) * 1000))
 
     # now the frames complete (and whatever TCP held back is sent)
     bufs = [f[len(f) - 1 - len(b):] if b else f[-1:] for f, b in zip(frames, bufs)]
@@ -96,14 +107,20 @@ def scenario():
         s.close()
     d.stop()
     seen = []
+    small = []
     with open(d.output, "rb") as f:
         for line in f:
             o = json.loads(line)
+            if o["_app"] == "small":
+                small.append(o["_seq"])
+                continue
             check(len(o["pad"]) == SIZE - len(b'{"i":%d,"pad":"' % o["i"]) - 2, "line %d cut" % o["i"])
             check(o["_app"] == "p%d" % o["i"] and o["_seq"] == 1, "line %r" % o["i"])
             seen.append(o["i"])
     check(sorted(seen) == list(range(N)), "%d lines, %d distinct, expected %d once each" %
           (len(seen), len(set(seen)), N))
+    check(small == list(range(1, N_SMALL + 1)), "small records: %d lines, not 1..%d once each" %
+          (len(small), N_SMALL))
 
 
 main(scenario)
