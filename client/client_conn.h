@@ -100,6 +100,17 @@ int lcc_read_key(const char *path, uint8_t **key, size_t *keylen, char *err,
 int lcc_next_frame(lcc_conn *c, const uint8_t **p, uint32_t *len, size_t *used);
 void lcc_consume(lcc_conn *c, size_t n);
 
+/* Wait (until deadline, or t->wakefd) for one whole frame of at most max
+ * bytes.  1: got it; LC_ETIMEDOUT, LC_ECLOSED (the peer closed: c->err is
+ * generic, callers reword it), LC_ETLS, LC_EPROTO, LCC_EWAKE. */
+int lcc_recv_frame(lcc_conn *c, const lcc_target *t, uint32_t max, int64_t deadline,
+                   const uint8_t **p, uint32_t *len, size_t *used);
+
+/* Send all of buf (small messages: handshake, HELLO, STATUS request).
+ * LC_OK, LC_ETIMEDOUT, LC_ECLOSED or LC_ETLS (c->err says why), LCC_EWAKE. */
+int lcc_send_all(lcc_conn *c, const lcc_target *t, const void *buf, size_t len,
+                 int64_t deadline);
+
 /* Message and code for a connection-level ERROR (code >= 100). */
 int lcc_conn_error(lcc_conn *c, uint16_t code, const char *text);
 
