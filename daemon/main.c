@@ -63,18 +63,21 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
     lcd_server_log_status(&d->srv);
 }
 
-/* Each client is a file descriptor: make sure --max-clients fit. */
-static void raise_fd_limit(long max_clients)
+/* Each connection is a file descriptor: make sure --max-clients and
+ * --max-handshakes fit.  (Short of them, accept() fails with EMFILE and
+ * server.c closes the oldest connection in the handshake to make room.) */
+static void raise_fd_limit(long max_clients, long max_handshakes)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)max_clients + 64;
+    rlim_t want = (rlim_t)max_clients + (rlim_t)max_handshakes + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     if (rl.rlim_cur < want)
         lcd_log(LCD_WARN, "only %llu file descriptors allowed (ulimit -n); --max-clients %ld "
-                "needs %llu", (unsigned long long)rl.rlim_cur, max_clients,
+                "and --max-handshakes %ld need %llu (raise the hard limit, e.g. LimitNOFILE=)",
+                (unsigned long long)rl.rlim_cur, max_clients, max_handshakes,
                 (unsigned long long)want);
 }
 
@@ -132,7 +135,7 @@ static int run(const lcd_options *opt)
     int status = 1;
     int output_lock = -1;
     memset(&d, 0, sizeof d);
-    raise_fd_limit(opt->max_clients);
+    raise_fd_limit(opt->max_clients, opt->max_handshakes);
 
     if (lcd_portfile_lock(&pf, opt->port_file, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
