@@ -19,6 +19,7 @@ typedef struct {
     char *key_file;
     char *output;
     long max_record;       /* bytes */
+    long max_depth;        /* nesting levels of a record (lcp_record_check) */
     long max_clients;
     long max_unwritten;    /* per connection, bytes read but not yet written */
     long max_sessions;     /* remembered sessions (for resends) */
