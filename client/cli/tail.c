@@ -197,14 +197,25 @@ static char *big_ints_as_reals(const char *line, size_t len, size_t *outlen)
             out[o++] = line[i++];
             continue;
         }
+        /* a whole number token: -?digits(.digits)?([eE][+-]?digits)? */
         size_t start = i;
         i += c == '-';
         while (i < len && line[i] >= '0' && line[i] <= '9')
             i++;
-        int integer = i == len || (line[i] != '.' && line[i] != 'e' && line[i] != 'E');
+        size_t int_end = i;
+        if (i < len && line[i] == '.')
+            for (i++; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+                ;
+        if (i < len && (line[i] == 'e' || line[i] == 'E')) {
+            i++;
+            if (i < len && (line[i] == '+' || line[i] == '-'))
+                i++;
+            while (i < len && line[i] >= '0' && line[i] <= '9')
+                i++;
+        }
         memcpy(out + o, line + start, i - start);
         o += i - start;
-        if (integer && i - start >= 19) {
+        if (i == int_end && i - start >= 19) { /* an integer of 19 digits or more */
             char digits[32];
             int big = i - start >= sizeof digits;
             if (!big) {

@@ -11,7 +11,8 @@ from lctest import CLI, Daemon, authed, check, hello, main, read_until_ack, run,
 
 BIG = (b'{"msg":"big","u":18446744073709551617,"e":1000000000000000000000000000000,'
        b'"neg":-18446744073709551617,"s":"18446744073709551617 in a string \\" 123",'
-       b'"nested":[99999999999999999999,{"x":-99999999999999999999}],"small":7}')
+       b'"nested":[99999999999999999999,{"x":-99999999999999999999}],"small":7,'
+       b'"exp":1e-0000000000000000000001,"frac":0.10000000000000000000001}')
 
 
 def tail(path, *args):
@@ -55,7 +56,8 @@ def scenario():
     big = lines[0]
     check(" bigapp[" in big and " big " in big and "small=7" in big and
           " u=1.8446744073709552e19 e=1e30 neg=-1.8446744073709552e19 " in big and
-          'nested=[1e20,{"x":-1e20}]' in big, "the big line in columns: %r" % big)
+          'nested=[1e20,{"x":-1e20}]' in big and " exp=0.10000000000000001 frac=0.10000000000000001" in big,
+          "the big line in columns: %r" % big)
     check('s="18446744073709551617 in a string \\" 123"' in big, "a string changed: %r" % big)
 
     app = tail(f, "--app", "bigapp").stdout.splitlines()
