@@ -148,7 +148,7 @@ lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len, int max_
             json_decref(root);
             if (detail_len)
                 snprintf(detail, detail_len, deep < 0 ? "out of memory"
-                                                      : "nested deeper than %d levels",
+                                                      : "deeper than %d levels (--max-depth)",
                          max_depth);
             return deep < 0 ? LCP_REC_INVALID_JSON : LCP_REC_TOO_DEEP;
         }
@@ -236,7 +236,7 @@ lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len, int max_depth,
         return st;
     case LCP_JSCAN_DEPTH:
         if (detail_len)
-            snprintf(detail, detail_len, "nested deeper than %d levels at byte %zu",
+            snprintf(detail, detail_len, "deeper than %d levels (--max-depth) at byte %zu",
                      max_depth, r.err_pos);
         return LCP_REC_TOO_DEEP;
     case LCP_JSCAN_SYNTAX:
