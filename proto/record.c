@@ -236,8 +236,10 @@ lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len, int max_depth,
         return st;
     case LCP_JSCAN_DEPTH:
         if (detail_len)
-            snprintf(detail, detail_len, "deeper than %d levels (--max-depth) at byte %zu",
-                     max_depth, r.err_pos);
+            snprintf(detail, detail_len, "deeper than %d levels (%s) at byte %zu", max_depth,
+                     max_depth == LCP_REC_DEPTH_MAX ? "the most any collector allows"
+                                                    : "--max-depth",
+                     r.err_pos);
         return LCP_REC_TOO_DEEP;
     case LCP_JSCAN_SYNTAX:
     default:
