@@ -117,8 +117,9 @@ $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 	$(Q)$(CC) $(TEST_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
 
 # ---- dependencies -------------------------------------------------------
+# (jq is for the tests only: t_readable_lines.py reads the output with it)
 DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
-            libssl-dev libsystemd-dev check python3 procps systemd valgrind
+            libssl-dev libsystemd-dev check python3 procps systemd valgrind jq
 
 deps:
 	@sh tests/tools/install-deps.sh $(DEB_PKGS)

@@ -744,8 +744,11 @@ LC_API int lc_send_json(lc_client *c, const char *json_object)
     size_t len = strlen(json_object);
     lcp_rec_info info;
     char detail[200];
-    lcp_rec_status st = lcp_record_check((const uint8_t *)json_object, len, &info,
-                                         detail, sizeof detail);
+    /* The collector's --max-depth is not known here: check against the
+     * ceiling any collector allows; a collector with a lower limit refuses
+     * the record itself (ERROR 4, counted as rejected). */
+    lcp_rec_status st = lcp_record_check((const uint8_t *)json_object, len,
+                                         LCP_REC_DEPTH_MAX, &info, detail, sizeof detail);
     if (st != LCP_REC_OK)
         return lcc_set_error(LC_EINVAL, "lc_send_json: record refused (%s): %s",
                              lcp_rec_status_name(st), detail);

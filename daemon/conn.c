@@ -643,7 +643,8 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
                  c->srv->opt->max_record);
         st = LCP_REC_TOO_LARGE;
     } else {
-        st = lcp_record_check(rec, len, &info, detail, sizeof detail);
+        st = lcp_record_check(rec, len, (int)c->srv->opt->max_depth, &info, detail,
+                              sizeof detail);
     }
     if (st != LCP_REC_OK) {
         reject(c, seq, st, detail, rec, len);
