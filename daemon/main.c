@@ -7,6 +7,7 @@
  * daemon on the same port file refuses before it can disturb the first, and
  * the port file is published only once the socket accepts connections.
  */
+#include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -63,10 +64,24 @@ static void raise_fd_limit(long max_clients)
 {
     struct rlimit rl;
     rlim_t want = (rlim_t)max_clients + 64;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        lcd_log(LCD_WARN, "cannot read the open-file limit (getrlimit RLIMIT_NOFILE: %s); "
+                "--max-clients %ld needs %llu descriptors: check ulimit -n",
+                strerror(errno), max_clients, (unsigned long long)want);
         return;
+    }
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t was = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        lcd_log(LCD_WARN, "cannot raise the open-file limit from %llu to %llu (setrlimit "
+                "RLIMIT_NOFILE: %s); --max-clients %ld needs %llu: raise the limit (ulimit -n, "
+                "LimitNOFILE= in the unit) or lower --max-clients",
+                (unsigned long long)was, (unsigned long long)rl.rlim_cur, strerror(errno),
+                max_clients, (unsigned long long)want);
+        return;
+    }
     if (rl.rlim_cur < want)
         lcd_log(LCD_WARN, "only %llu file descriptors allowed (ulimit -n); --max-clients %ld "
                 "needs %llu", (unsigned long long)rl.rlim_cur, max_clients,
