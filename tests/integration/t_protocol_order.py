@@ -1,5 +1,5 @@
-"""The ordering and versioning rules of docs/protocol.md (§10, §11), on the
-wire (§9, §10): STATUS needs no HELLO and takes no sequence number (before HELLO,
+"""The ordering and versioning rules of docs/protocol.md (§9, §10), on the
+wire: STATUS needs no HELLO and takes no sequence number (before HELLO,
 between records, repeated); a client may send records right behind its
 HELLO without waiting for WELCOME; a record before HELLO makes the
 connection anonymous, and a HELLO after it closes the connection without
