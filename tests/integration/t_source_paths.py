@@ -1,6 +1,6 @@
 """Every repository path a comment or a document names exists: a
 newcomer who reads "see daemon/publish.c" finds that file (proto/portfile.h
-named a daemon/portfile.c that never existed).  Paths of the form
+named a portfile.c in daemon/ that never existed).  Paths of the form
 daemon/..., client/..., proto/..., tests/..., docs/..., systemd/...
 ending in a source or document suffix, in every tracked source file,
 document, man page and Makefile; relative to the repository or to the
