@@ -68,8 +68,10 @@ def scenario():
     s.settimeout(5)
     check(s.recv(64) == b"", "an anonymous connection was sent something, or not closed")
     d.wait_lines(5)
-    check(status(authed(d))["protocol_errors"] == before["protocol_errors"] + 2,
-          "protocol errors not counted")
+    after = status(authed(d))
+    check(after["protocol_errors"] == before["protocol_errors"] + 2, "protocol errors not counted")
+    check(after["sessions"] == 2, "STATUS sessions %r: expected the 2 HELLO sessions, the "
+          "anonymous one not counted" % after["sessions"])
     d.stop()
     lines = d.lines()
     check([l["n"] for l in lines] == [1, 2, 3, 4, 5], "records: %r" % lines)
