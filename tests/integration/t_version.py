@@ -4,7 +4,9 @@ against the build tree (build/logcollect-uninstalled.pc) sees
 LC_VERSION_NUMBER == MAJOR*10000 + MINOR*100 + PATCH, LC_VERSION ==
 "MAJOR.MINOR.PATCH", and the library it runs with says the same through
 lc_version() and lc_version_string(); pkg-config --modversion,
-`logcollect --version` and `logcollectord --version` print that string."""
+`logcollect --version` and `logcollectord --version` print that string,
+and the man pages quote it."""
+import glob
 import os
 import re
 import shutil
@@ -33,6 +35,13 @@ def scenario():
     check(not re.search(r'"\d+\.\d+\.\d+"', header), "a version string literal in the header")
     check(not re.search(r"^VERSION\s*:?=\s*\d", open(os.path.join(ROOT, "Makefile")).read(), re.M),
           "the Makefile writes the version itself")
+
+    # The man pages' headers (and their --version examples) quote the
+    # release: they must follow the header's macros.
+    for page in glob.glob(os.path.join(ROOT, "docs", "*.[138]")):
+        quoted = re.findall(r"logcollectd? (\d+\.\d+\.\d+)", open(page).read())
+        check(quoted and all(v == text for v in quoted),
+              "%s quotes version(s) %r, the header says %s" % (page, quoted, text))
 
     env = dict(os.environ, PKG_CONFIG_PATH=BUILD)
     if not shutil.which("pkg-config"):
