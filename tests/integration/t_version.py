@@ -39,7 +39,7 @@ def scenario():
     # The man pages' headers (and their --version examples) quote the
     # release: they must follow the header's macros.
     for page in glob.glob(os.path.join(ROOT, "docs", "*.[138]")):
-        quoted = re.findall(r"logcollectd? (\d+\.\d+\.\d+)", open(page).read())
+        quoted = re.findall(r"logcollect(?:ord)? (\d+\.\d+\.\d+)", open(page).read())
         check(quoted and all(v == text for v in quoted),
               "%s quotes version(s) %r, the header says %s" % (page, quoted, text))
 
