@@ -18,12 +18,12 @@ SHIM = r'''
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-/* Declared here rather than from the headers, whose prototypes differ
- * between libc and libevent versions; the ABI is the same. */
-ssize_t send(int fd, const void *buf, size_t len, int flags);
+/* Declared here, not from libevent's header: this file is built without
+ * its include path, and the ABI is all that matters. */
 int evbuffer_add(void *buf, const void *data, size_t len);
 
 static __thread int faked;
@@ -64,7 +64,7 @@ int evbuffer_add(void *b, const void *data, size_t len)
 def build_shim(t):
     src, so = os.path.join(t, "shim.c"), os.path.join(t, "shim.so")
     with open(src, "w") as f:
-        f.write(SHIM.replace("#include <sys/types.h>", "#include <sys/types.h>\n#include <sys/socket.h>"))
+        f.write(SHIM)
     try:
         subprocess.check_output(["cc", "-shared", "-fPIC", "-O1", "-o", so, src, "-ldl"],
                                 stderr=subprocess.STDOUT)
