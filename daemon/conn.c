@@ -21,9 +21,9 @@
  *  - while the output file cannot be written only records wait: the
  *    handshake, HELLO and STATUS go on, and a connection stops being read
  *    at its first record (left in its buffer);
- *  - partly received frames share one budget (--max-partial-bytes): a frame
- *    larger than PART_SMALL is read only once room for all of it is
- *    granted, first come first served; meanwhile the peer is not read.
+ *  - partly received frames share one budget (--max-partial-bytes,
+ *    budget.h): a large frame is read only once room for all of it is
+ *    granted; meanwhile the peer is not read.
  */
 #include "conn.h"
 
@@ -57,7 +57,6 @@ enum { ST_HANDSHAKE = 1, ST_OPEN, ST_CLOSING };
 #define CLOSE_LINGER_MS 2000
 /* A partial frame up to this size needs no grant; while the budget is
  * nearly used up, a connection without a grant reads at most this much. */
-#define PART_SMALL (16 * 1024)
 
 static int read_cb(lcd_io *io, void *arg);
 static void drained_cb(lcd_io *io, void *arg);
@@ -66,6 +65,7 @@ static int conn_close(lcd_conn *c, int linger);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static size_t read_cap(lcd_io *io, void *arg);
 static void part_forget(lcd_conn *c);
+static void budget_granted(lcd_claim *cl, void *arg);
 static void log_unlogged_rejections(lcd_conn *c);
 
 int lcd_conn_is_open(const lcd_conn *c)
@@ -73,21 +73,10 @@ int lcd_conn_is_open(const lcd_conn *c)
     return c->state == ST_OPEN;
 }
 
-/* Leaving ST_HANDSHAKE (authenticated, failed, closed): no longer counted
- * against --max-handshakes. */
-static void leave_handshake(lcd_conn *c)
-{
-    if (!c->in_handshakes)
-        return;
-    TAILQ_REMOVE(&c->srv->handshakes, c, hs_link);
-    c->srv->nhandshakes--;
-    c->in_handshakes = 0;
-}
-
 static void set_state(lcd_conn *c, int state)
 {
     if (state != ST_HANDSHAKE)
-        leave_handshake(c);
+        lcd_server_left_handshake(c->srv, c); /* no longer counted against --max-handshakes */
     c->state = state;
 }
 
@@ -225,12 +214,8 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
         free(c);
         return NULL;
     }
-    TAILQ_INSERT_TAIL(&srv->conns, c, link);
-    srv->nconns++;
-    srv->cnt.conn_total++;
-    TAILQ_INSERT_TAIL(&srv->handshakes, c, hs_link);
-    c->in_handshakes = 1;
-    srv->nhandshakes++;
+    lcd_claim_init(&c->claim, budget_granted, c);
+    lcd_server_add_conn(srv, c);
 
     lcd_io_set_low(c->io, OUTQ_LOW);
     /* Bound what a peer can make us hold unprocessed: enough for one
@@ -256,11 +241,7 @@ void lcd_conn_free(lcd_conn *c)
 {
     lcd_server *srv = c->srv;
     log_unlogged_rejections(c);
-    if (c->in_ackq)
-        TAILQ_REMOVE(&srv->ackq, c, ack_link);
-    TAILQ_REMOVE(&srv->conns, c, link);
-    srv->nconns--;
-    leave_handshake(c);
+    lcd_server_remove_conn(srv, c);
     part_forget(c);
     if (c->held)
         lcd_ratelimit_release(&srv->rl, (const struct sockaddr *)&c->sa);
@@ -288,7 +269,7 @@ void lcd_conn_evict(lcd_conn *c, const char *why)
     srv->cnt.handshakes_evicted++;
     lcd_server_log_limited(srv, LCD_WARN, "closing the oldest unauthenticated connection, from "
                            "%s (%s): %zu connections are in the handshake (--max-handshakes %ld)",
-                           c->peer, why, srv->nhandshakes, srv->opt->max_handshakes);
+                           c->peer, why, lcd_server_handshaking(srv), srv->opt->max_handshakes);
     lcd_conn_free(c);
 }
 
@@ -697,8 +678,7 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
 static int refuse_if_full(lcd_conn *c)
 {
     lcd_server *srv = c->srv;
-    /* (c itself is still counted as in the handshake) */
-    if (srv->nconns - srv->nhandshakes < (size_t)srv->opt->max_clients)
+    if (!lcd_server_clients_full(srv)) /* (c itself still counts as in the handshake) */
         return 0;
     srv->cnt.conn_refused_full++;
     send_error(c, 0, LCP_ERR_TOO_MANY_CLIENTS,
@@ -784,91 +764,28 @@ static void start_skip(lcd_conn *c, uint32_t len)
     c->skip = len;
 }
 
-/* ---- the budget for partly received frames (--max-partial-bytes) ---- */
+/* ---- the budget for partly received frames (budget.h) ---- */
 
-static size_t part_charge(const lcd_conn *c)
+static void budget_granted(lcd_claim *cl, void *arg)
 {
-    return c->part_held > c->part_grant ? c->part_held : c->part_grant;
-}
-
-static void part_set(lcd_conn *c, size_t held, size_t grant)
-{
-    lcd_server *srv = c->srv;
-    srv->part_used -= part_charge(c);
-    if (c->part_grant && !grant)
-        srv->part_grants--;
-    else if (!c->part_grant && grant)
-        srv->part_grants++;
-    c->part_held = held;
-    c->part_grant = grant;
-    srv->part_used += part_charge(c);
-}
-
-/* Room for c's whole frame of want bytes?  With no grant out at all, yes
- * whatever the budget says: someone must be able to finish a frame. */
-static int part_fits(const lcd_conn *c, size_t want)
-{
-    const lcd_server *srv = c->srv;
-    return srv->part_grants == 0 ||
-           srv->part_used - part_charge(c) + want <= (size_t)srv->opt->max_partial;
-}
-
-static void part_unwait(lcd_conn *c)
-{
-    if (!c->part_waiting)
-        return;
-    TAILQ_REMOVE(&c->srv->part_waiters, c, part_link);
-    c->part_waiting = 0;
-    c->srv->part_nwaiting--;
-}
-
-void lcd_conn_part_wake(lcd_server *srv)
-{
-    lcd_conn *w;
-    while ((w = TAILQ_FIRST(&srv->part_waiters)) != NULL && part_fits(w, w->part_want)) {
-        part_unwait(w);
-        part_set(w, w->part_held, w->part_want);
-        lcd_conn_pause(w, LCD_PAUSE_MEMORY, 0);
-    }
+    (void)cl;
+    lcd_conn_pause(arg, LCD_PAUSE_MEMORY, 0);
 }
 
 /* After a read callback: c holds held bytes, the start of a frame of want
- * bytes in all (0: no frame under way).  A frame over PART_SMALL needs a
- * grant for all of it; without one, c is not read until it gets one. */
+ * bytes in all (0: no frame under way); it is not read while it waits for
+ * room for a large frame. */
 static void part_account(lcd_conn *c, size_t held, size_t want)
 {
-    lcd_server *srv = c->srv;
-    if (c->state != ST_OPEN || want <= PART_SMALL)
-        want = 0;
-    if (want && want == c->part_grant) {
-        part_set(c, held, want); /* the granted frame is still coming */
-        return;
-    }
-    part_set(c, held, 0);
-    if (want && !c->part_waiting && TAILQ_EMPTY(&srv->part_waiters) && part_fits(c, want)) {
-        part_set(c, held, want);
-    } else if (want) {
-        if (!c->part_waiting) {
-            TAILQ_INSERT_TAIL(&srv->part_waiters, c, part_link);
-            c->part_waiting = 1;
-            srv->part_nwaiting++;
-            srv->cnt.partial_waits++;
-        }
-        c->part_want = want;
-        lcd_conn_pause(c, LCD_PAUSE_MEMORY, 1);
-    } else {
-        part_unwait(c);
-        lcd_conn_pause(c, LCD_PAUSE_MEMORY, 0);
-    }
-    lcd_conn_part_wake(srv);
+    lcd_budget *b = &c->srv->budget;
+    int go = lcd_budget_account(b, &c->claim, held, c->state == ST_OPEN ? want : 0);
+    lcd_conn_pause(c, LCD_PAUSE_MEMORY, !go);
 }
 
 /* c is closing: it takes no more room, and waits for none. */
 static void part_forget(lcd_conn *c)
 {
-    part_unwait(c);
-    part_set(c, 0, 0);
-    lcd_conn_part_wake(c->srv);
+    lcd_budget_forget(&c->srv->budget, &c->claim);
 }
 
 /* Asked by the io before each read: while the budget is nearly used up, a
@@ -876,11 +793,8 @@ static void part_forget(lcd_conn *c)
 static size_t read_cap(lcd_io *io, void *arg)
 {
     const lcd_conn *c = arg;
-    const lcd_server *srv = c->srv;
     (void)io;
-    if (c->part_grant || srv->part_used + LCD_IO_READ_MAX <= (size_t)srv->opt->max_partial)
-        return SIZE_MAX;
-    return PART_SMALL;
+    return lcd_budget_read_cap(&c->srv->budget, &c->claim, LCD_IO_READ_MAX);
 }
 
 void lcd_conn_output_resumed(lcd_conn *c)

@@ -21,13 +21,13 @@ enum {
 };
 
 #include "auth.h"
+#include "budget.h"
 
 typedef struct lcd_conn {
     TAILQ_ENTRY(lcd_conn) link;     /* in srv->conns */
     TAILQ_ENTRY(lcd_conn) ack_link; /* in srv->ackq */
     TAILQ_ENTRY(lcd_conn) hs_link;  /* in srv->handshakes (oldest first) while in the handshake */
-    TAILQ_ENTRY(lcd_conn) part_link; /* in srv->part_waiters while waiting for budget */
-    int in_ackq, in_handshakes, part_waiting;
+    int in_ackq, in_handshakes;     /* (the server keeps these lists and flags) */
     struct lcd_server *srv;
     struct lcd_io *io;
     int lingering;               /* closing, waiting for the output to go */
@@ -56,10 +56,7 @@ typedef struct lcd_conn {
     unsigned rej_logged;         /* lines logged in the window */
     unsigned rej_unlogged;       /* rejections not logged since the last line */
     int final_read;              /* stopping: parse every complete frame, no cap */
-    /* The daemon-wide budget for partly received frames (--max-partial-bytes):
-     * what this connection holds, the whole frame it was granted room for,
-     * and the frame size it waits to be granted. */
-    size_t part_held, part_grant, part_want;
+    lcd_claim claim;             /* its share of --max-partial-bytes (budget.h) */
 } lcd_conn;
 
 /* Take over an accepted socket and start the handshake. */
@@ -79,10 +76,6 @@ void lcd_conn_output_resumed(lcd_conn *c);
 /* Close a connection still in the handshake to make room for a new one
  * (--max-handshakes, or out of file descriptors): counted, logged. */
 void lcd_conn_evict(lcd_conn *c, const char *why);
-
-/* Room in --max-partial-bytes was freed: grant it to waiting connections,
- * first come first served. */
-void lcd_conn_part_wake(struct lcd_server *srv);
 
 /* The daemon is stopping: tell a client that reads (it said HELLO) to
  * stop sending; what it already sent is still read and written. */

@@ -34,6 +34,8 @@
 
 #define DRAIN_TICK_MS 50
 #define DRAIN_MAX_MS 5000
+/* Frames up to this size are read without a grant from the budget. */
+#define PART_SMALL (16 * 1024)
 #define ACCEPT_RETRY_MS 100
 
 static void written_hook(void *owner, uint64_t seq, void *arg)
@@ -44,11 +46,52 @@ static void written_hook(void *owner, uint64_t seq, void *arg)
         s->written = seq;
     s->refs--;
     lcd_conn *c = s->conn;
-    if (c && !c->in_ackq) {
+    if (c && !c->in_ackq) { /* flushed_hook acks it */
         TAILQ_INSERT_TAIL(&srv->ackq, c, ack_link);
         c->in_ackq = 1;
     }
     lcd_sessions_idle_check(srv->sessions, s);
+}
+
+/* ---- the connections --------------------------------------------------- */
+
+void lcd_server_add_conn(lcd_server *srv, lcd_conn *c)
+{
+    TAILQ_INSERT_TAIL(&srv->conns, c, link);
+    srv->nconns++;
+    srv->cnt.conn_total++;
+    TAILQ_INSERT_TAIL(&srv->handshakes, c, hs_link);
+    c->in_handshakes = 1;
+    srv->nhandshakes++;
+}
+
+void lcd_server_left_handshake(lcd_server *srv, lcd_conn *c)
+{
+    if (!c->in_handshakes)
+        return;
+    TAILQ_REMOVE(&srv->handshakes, c, hs_link);
+    srv->nhandshakes--;
+    c->in_handshakes = 0;
+}
+
+void lcd_server_remove_conn(lcd_server *srv, lcd_conn *c)
+{
+    if (c->in_ackq)
+        TAILQ_REMOVE(&srv->ackq, c, ack_link);
+    c->in_ackq = 0;
+    lcd_server_left_handshake(srv, c);
+    TAILQ_REMOVE(&srv->conns, c, link);
+    srv->nconns--;
+}
+
+size_t lcd_server_handshaking(const lcd_server *srv)
+{
+    return srv->nhandshakes;
+}
+
+int lcd_server_clients_full(const lcd_server *srv)
+{
+    return srv->nconns - srv->nhandshakes >= (size_t)srv->opt->max_clients;
 }
 
 static void flushed_hook(void *arg)
@@ -120,7 +163,7 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     TAILQ_INIT(&srv->conns);
     TAILQ_INIT(&srv->ackq);
     TAILQ_INIT(&srv->handshakes);
-    TAILQ_INIT(&srv->part_waiters);
+    lcd_budget_init(&srv->budget, (size_t)opt->max_partial, PART_SMALL);
     gettimeofday(&srv->started, NULL);
     lcd_ratelimit_init(&srv->rl);
 
@@ -191,7 +234,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
         evutil_closesocket(fd);
         return;
     }
-    if (srv->nconns - srv->nhandshakes >= (size_t)srv->opt->max_clients) {
+    if (lcd_server_clients_full(srv)) {
         refuse_full(srv, fd);
         return;
     }
@@ -516,9 +559,9 @@ static void add_limit_counters(lcd_server *srv, json_t *o)
                         json_integer((json_int_t)srv->nhandshakes));
     json_object_set_new(o, "handshakes_dropped", json_integer((json_int_t)srv->cnt.handshakes_dropped));
     json_object_set_new(o, "handshakes_evicted", json_integer((json_int_t)srv->cnt.handshakes_evicted));
-    json_object_set_new(o, "partial_bytes", json_integer((json_int_t)srv->part_used));
-    json_object_set_new(o, "partial_waiting", json_integer((json_int_t)srv->part_nwaiting));
-    json_object_set_new(o, "partial_waits", json_integer((json_int_t)srv->cnt.partial_waits));
+    json_object_set_new(o, "partial_bytes", json_integer((json_int_t)srv->budget.used));
+    json_object_set_new(o, "partial_waiting", json_integer((json_int_t)srv->budget.nwaiting));
+    json_object_set_new(o, "partial_waits", json_integer((json_int_t)srv->budget.waits));
 }
 
 /* The counters, for the STATUS reply and the SIGUSR1 line alike. */

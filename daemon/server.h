@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
+#include "budget.h"
 #include "keyfile.h"
 #include "options.h"
 #include "output.h"
@@ -30,7 +31,6 @@ typedef struct {
     uint64_t handshakes_delayed; /* failed, answered late: their address kept failing */
     uint64_t handshakes_dropped; /* failed, closed unanswered: too many of the address held */
     uint64_t handshakes_evicted; /* closed unauthenticated to make room (--max-handshakes) */
-    uint64_t partial_waits;      /* times a frame waited for room in --max-partial-bytes */
     uint64_t records_accepted;
     uint64_t records_rejected[LCD_REJECT_REASONS];
     uint64_t records_duplicate; /* resends skipped because already written */
@@ -65,10 +65,7 @@ typedef struct lcd_server {
     size_t nconns;
     struct lcd_conn_list handshakes; /* the connections still in the handshake, oldest first */
     size_t nhandshakes;
-    /* --max-partial-bytes: bytes charged (each connection: the larger of
-     * what it holds and its grant), grants out, connections waiting */
-    size_t part_used, part_grants, part_nwaiting;
-    struct lcd_conn_list part_waiters;
+    lcd_budget budget; /* --max-partial-bytes (budget.h) */
     struct lcd_conn_list ackq; /* connections owed an ACK after a flush */
     int output_failing;
     int stopping;
@@ -105,6 +102,15 @@ void lcd_server_reload(lcd_server *srv);
 
 /* Does the current key set still hold this key, with the same bytes? */
 int lcd_server_key_valid(const lcd_server *srv, const lcp_key *k);
+
+/* The connections, for conn.c: the server keeps the lists (all, in the
+ * handshake oldest first, owed an ACK) and their counts. */
+void lcd_server_add_conn(lcd_server *srv, struct lcd_conn *c);    /* new, in the handshake */
+void lcd_server_left_handshake(lcd_server *srv, struct lcd_conn *c);
+void lcd_server_remove_conn(lcd_server *srv, struct lcd_conn *c); /* before it is freed */
+size_t lcd_server_handshaking(const lcd_server *srv);
+/* Are --max-clients authenticated connections open? */
+int lcd_server_clients_full(const lcd_server *srv);
 
 /* Receive time: refreshed when a read batch starts, read per record. */
 void lcd_server_rt_refresh(lcd_server *srv);
