@@ -1,7 +1,7 @@
 /*
  * api.c - the public API: open / close, the log calls, flush, counters,
- * the process-wide default client, and fork handling (options are in
- * options.c).
+ * and the process-wide default client (options are in options.c, fork and
+ * exit handling in fork.c).
  *
  * A log call formats its record on its own stack (format.c), then takes
  * the client's mutex just long enough to copy the frame into the queue
@@ -22,8 +22,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "client_conn.h"
@@ -37,164 +35,6 @@
 #define MSG_STACK 512
 #define REC_STACK 2048
 #define KV_STACK 64
-
-/* ---- the registry of clients, for fork -------------------------------- */
-
-static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
-static lc_client *reg_head;
-static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
-
-static void init_conds(lc_client *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->space_cv, &a);
-    pthread_cond_init(&c->ack_cv, &a);
-    pthread_condattr_destroy(&a);
-}
-
-/* In the child: the parent's thread, socket and queue are not ours.  Drop
- * them without a word to anyone; the session restarts on first use. */
-static void child_reset(lc_client *c)
-{
-    /* The parent's TLS session (whole: set and cleared under lcc_fork_mu,
-     * which the fork handlers hold) is freed, never used. */
-    lcc_tls_forget(&c->conn);
-    if (c->sock_fd >= 0)
-        close(c->sock_fd);
-    c->sock_fd = -1;
-    if (c->wakefd >= 0)
-        close(c->wakefd);
-    c->wakefd = -1;
-    lcc_queue_clear(&c->q, 1);
-    c->acked = c->sent = c->pending_dropped = 0;
-    c->records = c->dropped = c->notices = c->resent = c->rejected = 0;
-    c->connects = c->connect_failures = 0;
-    c->connected = 0;
-    c->peer[0] = '\0';
-    c->last_err = 0;
-    c->last_err_msg[0] = '\0';
-    c->rej_count = 0;
-    c->sid[0] = '\0';
-    OPENSSL_cleanse(c->secret, sizeof c->secret);
-    c->pid = 0;
-    c->running = c->stop = c->sender_idle = 0;
-    c->flush_waiters = c->space_waiters = 0;
-    c->have_conn = 0;
-    c->conn.fd = -1;
-    c->conn.rlen = 0;
-    memset(&c->cur, 0, sizeof c->cur);
-    c->backoff = 0;
-    /* Threads of the parent may have been waiting on these. */
-    init_conds(c);
-}
-
-static void atfork_prepare(void)
-{
-    pthread_mutex_lock(&lcc_fork_mu);
-    pthread_mutex_lock(&reg_mu);
-    for (lc_client *c = reg_head; c; c = c->reg_next)
-        pthread_mutex_lock(&c->mu);
-}
-
-static void atfork_parent(void)
-{
-    for (lc_client *c = reg_head; c; c = c->reg_next)
-        pthread_mutex_unlock(&c->mu);
-    pthread_mutex_unlock(&reg_mu);
-    pthread_mutex_unlock(&lcc_fork_mu);
-}
-
-static void atfork_child(void)
-{
-    for (lc_client *c = reg_head; c; c = c->reg_next) {
-        child_reset(c);
-        pthread_mutex_unlock(&c->mu);
-    }
-    pthread_mutex_unlock(&reg_mu);
-    pthread_mutex_unlock(&lcc_fork_mu);
-}
-
-static int exiting; /* reg_mu: the atexit handler has stopped the threads */
-
-/* exit(): flush every client (with its close timeout), then stop every
- * sender thread, so none of them is inside OpenSSL when OpenSSL's own
- * atexit handler (registered before this one, so run after it) frees its
- * state.  Records logged after this are not sent. */
-static void at_exit(void)
-{
-    pthread_mutex_lock(&reg_mu);
-    int64_t start = lcc_now_ms();
-    for (lc_client *c = reg_head; c; c = c->reg_next) {
-        int64_t left = (int64_t)c->close_ms - (lcc_now_ms() - start);
-        (void)lc_flush(c, left > 0 ? (int)left : 0);
-    }
-    exiting = 1;
-    for (lc_client *c = reg_head; c; c = c->reg_next) {
-        pthread_mutex_lock(&c->mu);
-        c->stop = 1;
-        int running = c->running;
-        pthread_mutex_unlock(&c->mu);
-        if (running)
-            lcc_wake(c);
-    }
-    for (lc_client *c = reg_head; c; c = c->reg_next) {
-        if (c->running) {
-            pthread_join(c->thread, NULL);
-            pthread_mutex_lock(&c->mu);
-            c->running = 0;
-            pthread_mutex_unlock(&c->mu);
-        }
-    }
-    pthread_mutex_unlock(&reg_mu);
-}
-
-static void register_handlers(void)
-{
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-    /* OpenSSL registers its cleanup with atexit when it initialises: make
-     * that happen now, before ours (so ours runs first).  Options must be
-     * non-zero, else OPENSSL_init_crypto returns at once.  Using HMAC-SHA256
-     * once here also builds OpenSSL's lazily made state in this thread
-     * rather than in a sender thread. */
-    pthread_mutex_lock(&lcc_fork_mu);
-    OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_DIGESTS, NULL);
-    unsigned char warm[EVP_MAX_MD_SIZE] = {0};
-    unsigned int wlen = 0;
-    (void)HMAC(EVP_sha256(), warm, 16, warm, 16, warm, &wlen);
-    pthread_mutex_unlock(&lcc_fork_mu);
-    atexit(at_exit);
-}
-
-/* Returns -1 (not added) once exit() has begun. */
-static int reg_add(lc_client *c)
-{
-    pthread_mutex_lock(&reg_mu);
-    if (exiting) {
-        pthread_mutex_unlock(&reg_mu);
-        return -1;
-    }
-    c->reg_prev = NULL;
-    c->reg_next = reg_head;
-    if (reg_head)
-        reg_head->reg_prev = c;
-    reg_head = c;
-    pthread_mutex_unlock(&reg_mu);
-    return 0;
-}
-
-static void reg_remove(lc_client *c)
-{
-    pthread_mutex_lock(&reg_mu);
-    if (c->reg_prev)
-        c->reg_prev->reg_next = c->reg_next;
-    else
-        reg_head = c->reg_next;
-    if (c->reg_next)
-        c->reg_next->reg_prev = c->reg_prev;
-    pthread_mutex_unlock(&reg_mu);
-}
 
 /* ---- open / close --------------------------------------------------------- */
 
@@ -295,7 +135,7 @@ LC_API lc_client *lc_open_opts(const lc_options *o, int *err)
         *err = lcc_set_error(LC_ENOMEM, "lc_open: cannot create a mutex");
         return NULL;
     }
-    init_conds(c);
+    lcc_init_conds(c);
     c->wakefd = c->sock_fd = c->conn.fd = -1;
     c->queue_limit = o->queue_bytes;
     lcc_queue_init(&c->q, 1, c->queue_limit);
@@ -352,8 +192,7 @@ LC_API lc_client *lc_open_opts(const lc_options *o, int *err)
         c->have_conn = 1;
     }
 
-    pthread_once(&handlers_once, register_handlers);
-    if (reg_add(c) != 0) {
+    if (lcc_registry_add(c) != 0) {
         rc = lcc_set_error(LC_ECLOSED, "lc_open: the process is exiting");
         goto fail;
     }
@@ -361,7 +200,7 @@ LC_API lc_client *lc_open_opts(const lc_options *o, int *err)
     rc = start_sender(c, "lc_open");
     pthread_mutex_unlock(&c->mu);
     if (rc != LC_OK) {
-        reg_remove(c);
+        lcc_registry_remove(c);
         goto fail;
     }
     *err = LC_OK;
@@ -597,7 +436,7 @@ LC_API int lc_close(lc_client *c)
         snprintf(why, sizeof why, "%s", lc_last_error());
         lcc_set_error(rc, "lc_close: %s; they are discarded", why);
     }
-    reg_remove(c);
+    lcc_registry_remove(c);
     pthread_mutex_lock(&c->mu);
     c->stop = 1;
     int running = c->running;

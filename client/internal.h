@@ -44,6 +44,15 @@ void lcc_options_target(const lc_options *o, const char **port_file, const char 
 struct lcc_tls;
 int lcc_options_tls(const lc_options *o, struct lcc_tls **out, char *err, size_t errlen);
 
+/* fork.c: the registry of open clients.  lcc_registry_add returns -1
+ * (not added) once exit() has begun; the first call installs the fork and
+ * exit handlers. */
+int lcc_registry_add(lc_client *c);
+void lcc_registry_remove(lc_client *c);
+/* The client's condition variables, on CLOCK_MONOTONIC (anew in a fork
+ * child, where parent threads may have waited on them). */
+void lcc_init_conds(lc_client *c);
+
 /* What lc_options_new gives: every setting at its default. */
 void lcc_options_defaults(lc_options *o);
 
