@@ -9,8 +9,9 @@
  *
  * What it accepts is, by design, exactly what the record oracle accepts:
  * jansson 2.14 json_loadb(buf, len, JSON_DECODE_INT_AS_REAL) on input that
- * starts with '{', followed by a check for raw NUL bytes (see record.c,
- * lcp_record_check_jansson).  That includes jansson's quirks:
+ * starts with '{', followed by a check for raw NUL bytes (the oracle is
+ * tests/fuzz/record_oracle.h, written apart from this scanner).  That
+ * includes jansson's quirks:
  *
  *   - no raw byte < 0x20 inside strings; "\u0000" is refused (in names too);
  *   - a lone or mis-paired UTF-16 surrogate escape is refused;

@@ -2,12 +2,10 @@
  * record.c - record validation, trusted-field splicing, JSON escaping.
  *
  * Validation: lcp_record_check uses the scanner in jsonscan.c, which builds
- * no tree and allocates nothing.  lcp_record_check_jansson does the same
- * with jansson, the project's JSON oracle; the two must agree on every
- * input (tests/unit/test_record.c, tests/fuzz/fuzz_record.c).  jansson's
- * flags: integers are decoded as reals so that a uint64 id that overflows
- * jansson's json_int_t is still accepted (we only validate; the bytes pass
- * through unchanged), and so every number goes through strtod.
+ * no tree and allocates nothing.  It must agree, input for input, with an
+ * oracle written apart from it (tests/fuzz/record_oracle.h: jansson plus
+ * the rules of docs/protocol.md section 5), which tests/unit/test_record.c
+ * and tests/fuzz/fuzz_record.c check.
  */
 #include "record.h"
 
@@ -17,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 
 const char *lcp_rec_status_name(lcp_rec_status s)
 {
@@ -47,22 +44,8 @@ const char *lcp_rec_status_key(lcp_rec_status s)
     return "unknown";
 }
 
-static int is_ws(uint8_t c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static lcp_rec_status jansson_status(const json_error_t *e)
-{
-    switch (json_error_code(e)) {
-    case json_error_invalid_utf8: return LCP_REC_INVALID_UTF8;
-    case json_error_stack_overflow: return LCP_REC_TOO_DEEP;
-    default: return LCP_REC_INVALID_JSON;
-    }
-}
-
-/* What both checks do first: clear the results, and refuse anything that
- * does not even start like an object.  Returns 1 to go on. */
+/* Clear the results, and refuse anything that does not even start like an
+ * object.  Returns 1 to go on. */
 static int starts_object(const uint8_t *buf, size_t len, lcp_rec_info *info, char *detail,
                          size_t detail_len)
 {
@@ -74,63 +57,6 @@ static int starts_object(const uint8_t *buf, size_t len, lcp_rec_info *info, cha
     if (detail_len)
         snprintf(detail, detail_len, "a record must be one JSON object starting with '{'");
     return 0;
-}
-
-lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len,
-                                        lcp_rec_info *info, char *detail,
-                                        size_t detail_len)
-{
-    if (!starts_object(buf, len, info, detail, detail_len))
-        return LCP_REC_NOT_OBJECT;
-
-    json_error_t err;
-    json_t *root = json_loadb((const char *)buf, len, JSON_DECODE_INT_AS_REAL, &err);
-    if (!root) {
-        if (detail_len)
-            snprintf(detail, detail_len, "%s at byte %d", err.text, err.position);
-        return jansson_status(&err);
-    }
-    lcp_rec_status st = LCP_REC_OK;
-    if (!json_is_object(root)) {
-        st = LCP_REC_NOT_OBJECT;
-        if (detail_len)
-            snprintf(detail, detail_len, "a record must be one JSON object");
-        goto out;
-    }
-    /* jansson reads the byte after a number or a literal and puts it back;
-     * a NUL byte put back is lost, so it accepts {"a":1<NUL>}.  Such a
-     * record is not JSON for any other reader: refuse it. */
-    const void *nul = memchr(buf, '\0', len);
-    if (nul) {
-        st = LCP_REC_INVALID_JSON;
-        if (detail_len)
-            snprintf(detail, detail_len, "raw NUL byte at byte %zu",
-                     (size_t)((const uint8_t *)nul - buf));
-        goto out;
-    }
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value) {
-        (void)value;
-        if (key[0] == '_') {
-            st = LCP_REC_RESERVED;
-            if (detail_len)
-                snprintf(detail, detail_len,
-                         "field name \"%.64s\" is reserved: names starting with '_' "
-                         "are added by the collector",
-                         key);
-            goto out;
-        }
-    }
-    info->empty = json_object_size(root) == 0;
-    size_t end = len;
-    while (end > 0 && is_ws(buf[end - 1]))
-        end--;
-    info->close = end - 1; /* jansson accepted it, so this is the '}' */
-    info->has_crlf = memchr(buf, '\n', end) != NULL || memchr(buf, '\r', end) != NULL;
-out:
-    json_decref(root);
-    return st;
 }
 
 lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
