@@ -2,7 +2,7 @@
 (code 100) instead of a challenge and is closed; the connected clients are
 unaffected, and once one leaves a new client is served."""
 from lctest import (ERROR, Daemon, authed, check, connect, hello, main, parse_control,
-                    read_until_ack, recv_frame, send_frame)
+                    read_until_ack, recv_frame, send_frame, wait_for)
 
 
 def scenario():
@@ -20,8 +20,8 @@ def scenario():
         send_frame(c, b'{"n":%d}' % i)
         read_until_ack(c, 1)
     conns[0].close()
-    import time
-    time.sleep(0.2)
+    # the daemon has seen the close: two connections left (not a sleep)
+    wait_for(lambda: d.counters()["connections.current"] == 2, 10, "the daemon to see the close")
     again = authed(d)
     hello(again)
     send_frame(again, b'{"n":"again"}')
