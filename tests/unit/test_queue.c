@@ -647,7 +647,8 @@ START_TEST(test_model)
         if (n)
             ck_assert_uint_eq(q.head_seq, recs[0].seq);
         ck_assert_uint_eq(q.head_seq + q.nrec, q.next_seq);
-        assert_consistent(&q);
+        if (step % 16 == 0)
+            assert_consistent(&q);
     }
     lcc_queue_clear(&q, 1);
     free(recs);

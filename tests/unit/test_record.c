@@ -285,6 +285,38 @@ static lcp_rec_status check_both(const char *s, size_t n, lcp_rec_info *info)
     return sf;
 }
 
+/* The oracle's depth limit is a parameter (for a configurable scanner
+ * limit): every value one level, the record level 1; a deeper record is
+ * refused only when otherwise valid (jansson's own errors come first). */
+START_TEST(test_oracle_depth_parameter)
+{
+    static const struct {
+        const char *json;
+        size_t max_depth;
+        lcp_rec_status st;
+    } CASES[] = {
+        {"{}", 1, LCP_REC_OK},
+        {"{\"a\":1}", 1, LCP_REC_TOO_DEEP},
+        {"{\"a\":1}", 2, LCP_REC_OK},
+        {"{\"a\":[]}", 2, LCP_REC_OK},
+        {"{\"a\":[[1]]}", 3, LCP_REC_TOO_DEEP},
+        {"{\"a\":[[1]]}", 4, LCP_REC_OK},
+        {"{\"a\":{\"b\":{}}, \"c\":2}", 3, LCP_REC_OK},
+        {"{\"a\":{\"b\":{\"c\":null}}}", 3, LCP_REC_TOO_DEEP},
+        {"{\"a\":[[1]],}", 3, LCP_REC_INVALID_JSON},
+        {"{\"_a\":[[1]]}", 3, LCP_REC_TOO_DEEP},
+        {"{\"_a\":[[1]]}", 4, LCP_REC_RESERVED},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        oracle_verdict v = oracle_record_check((const uint8_t *)CASES[i].json,
+                                               strlen(CASES[i].json), CASES[i].max_depth);
+        ck_assert_msg(v.st == CASES[i].st, "%s at depth %zu: %s (%s), want %s", CASES[i].json,
+                      CASES[i].max_depth, lcp_rec_status_key(v.st), v.why,
+                      lcp_rec_status_key(CASES[i].st));
+    }
+}
+END_TEST
+
 /* The existing tables, through the oracle too. */
 START_TEST(test_oracle_agrees_on_tables)
 {
@@ -978,6 +1010,7 @@ static Suite *record_suite(void)
     tcase_add_test(tc, test_check_reserved_detail);
     tcase_add_test(tc, test_status_names);
     tcase_add_test(tc, test_oracle_agrees_on_tables);
+    tcase_add_test(tc, test_oracle_depth_parameter);
     tcase_add_test(tc, test_quirks);
     tcase_add_test(tc, test_overflow_threshold);
     tcase_add_test(tc, test_depth_boundary);
