@@ -2,16 +2,18 @@
  * record.c - record validation, trusted-field splicing, JSON escaping.
  *
  * Validation: lcp_record_check uses the scanner in jsonscan.c, which builds
- * no tree and allocates nothing.  It must agree, input for input, with an
- * oracle written apart from it (tests/fuzz/record_oracle.h: jansson plus
- * the rules of docs/protocol.md section 5), which tests/unit/test_record.c
- * and tests/fuzz/fuzz_record.c check.
+ * no tree and allocates nothing.  It must agree, input for input and
+ * max_depth for max_depth, with an oracle written apart from it
+ * (tests/fuzz/record_oracle.h: jansson plus the rules of docs/protocol.md
+ * section 5), which tests/unit/test_record.c and tests/fuzz/fuzz_record.c
+ * check.
  */
 #include "record.h"
 
 #include "jsonscan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -59,16 +61,24 @@ static int starts_object(const uint8_t *buf, size_t len, lcp_rec_info *info, cha
     return 0;
 }
 
-lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
+_Static_assert(LCP_REC_DEPTH_MAX == LCP_JSCAN_MAX_DEPTH, "one depth ceiling");
+
+static int clamp_depth(int max_depth)
+{
+    return max_depth < 1 || max_depth > LCP_REC_DEPTH_MAX ? LCP_REC_DEPTH_MAX : max_depth;
+}
+
+lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len, int max_depth,
                                 lcp_rec_info *info, char *detail,
                                 size_t detail_len)
 {
     if (!starts_object(buf, len, info, detail, detail_len))
         return LCP_REC_NOT_OBJECT;
+    max_depth = clamp_depth(max_depth);
 
     lcp_jscan_result r;
     lcp_rec_status st;
-    switch (lcp_jscan_object(buf, len, &r)) {
+    switch (lcp_jscan_object(buf, len, (size_t)max_depth, &r)) {
     case LCP_JSCAN_OK:
         if (r.underscore != LCP_JSCAN_NONE) {
             if (detail_len) {
@@ -92,8 +102,12 @@ lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
                      r.err_pos < len ? buf[r.err_pos] : 0u);
         return st;
     case LCP_JSCAN_DEPTH:
-        st = LCP_REC_TOO_DEEP;
-        break;
+        if (detail_len)
+            snprintf(detail, detail_len, "deeper than %d levels (%s) at byte %zu", max_depth,
+                     max_depth == LCP_REC_DEPTH_MAX ? "the most any collector allows"
+                                                    : "--max-depth",
+                     r.err_pos);
+        return LCP_REC_TOO_DEEP;
     case LCP_JSCAN_SYNTAX:
     default:
         st = LCP_REC_INVALID_JSON;

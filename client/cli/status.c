@@ -24,7 +24,8 @@ static const char usage_status[] =
     "      --json           print the counters as one JSON object\n"
     "  -p, --port-file P    port file (default $LOGCOLLECT_PORT_FILE, else /run/logcollectord/port)\n"
     "  -k, --key-file K     key file (default $LOGCOLLECT_KEY_FILE, else /etc/logcollectord/key)\n"
-    "  -t, --timeout MS     how long to wait for the answer (default 5000)\n"
+    "  -t, --timeout MS     how long to wait for the answer (default 5000; 0: the\n"
+    "                       default)\n"
     LCLI_TLS_HELP
     "  -h, --help           show this help\n";
 
@@ -57,11 +58,13 @@ static void print_human(json_t *o)
     long s = (long)secs;
     printf("logcollectord pid %lld: up %ldd %02ldh %02ldm %02lds\n", num(o, "pid"), s / 86400,
            s / 3600 % 24, s / 60 % 60, s % 60);
-    printf("connections  %lld now, %lld in all, %lld refused (max clients)\n",
-           num(o, "connections.current"), num(o, "connections.total"),
-           num(o, "connections.refused_full"));
-    printf("handshakes   %lld failed, %lld delayed (failing addresses)\n",
-           num(o, "handshakes_failed"), num(o, "handshakes_delayed"));
+    printf("connections  %lld now (%lld in the handshake), %lld in all, %lld refused (max "
+           "clients)\n", num(o, "connections.current"), num(o, "connections.handshaking"),
+           num(o, "connections.total"), num(o, "connections.refused_full"));
+    printf("handshakes   %lld failed (%lld answered late, %lld unanswered: failing addresses), "
+           "%lld cut short (max handshakes)\n",
+           num(o, "handshakes_failed"), num(o, "handshakes_delayed"), num(o, "handshakes_dropped"),
+           num(o, "handshakes_evicted"));
     printf("records      %lld written, %lld duplicate re-sends skipped, rejected:",
            num(o, "records.accepted"), num(o, "records.duplicate"));
     json_t *rej = json_object_get(json_object_get(o, "records"), "rejected");
@@ -80,6 +83,9 @@ static void print_human(json_t *o)
     printf(" waiting%s\n", json_is_true(json_object_get(o, "output_failing"))
                                ? "; OUTPUT FAILING: not acknowledging, clients keep their records"
                                : "");
+    if (num(o, "output_reopened_missing") > 0)
+        printf("             reopened %lld time(s): the file was deleted or renamed without "
+               "SIGHUP\n", num(o, "output_reopened_missing"));
     printf("protocol     %lld errors, %lld sessions remembered\n", num(o, "protocol_errors"),
            num(o, "sessions"));
 }

@@ -18,15 +18,18 @@
  *      raw NUL byte anywhere (jansson 2.14 loses a NUL that follows a
  *      number or a literal, and so accepts {"a":1<NUL>});
  *   3  invalid UTF-8: jansson's invalid_utf8;
- *   4  too deep: more than max_depth levels, every value one level, the
- *      record itself level 1.  jansson stops at its own limit (2048,
- *      JSON_PARSER_MAX_DEPTH); below that, the depth of the tree jansson
- *      built is measured here;
+ *   4  too deep: a value deeper than max_depth levels, every value one
+ *      level, the record itself level 1 (max_depth 1 .. 2048; outside
+ *      that, 2048, as lcp_record_check takes it).  jansson's own limit is
+ *      2048; a lower one is reached with jansson alone by parsing the input
+ *      again inside 2048 - max_depth arrays ("[[[" input "]]]"), where
+ *      jansson's limit falls exactly max_depth levels into the record;
  *   5  reserved: a top-level name whose first character, after unescaping,
  *      is '_' (jansson unescapes it), only in an otherwise valid record.
- * When a record breaks several rules the code is jansson's first error
- * (jansson reads the input in one pass and keeps its first error); a raw
- * NUL in a record jansson accepts is 2; then depth, then reserved.
+ * When a record breaks several rules the code is that of the first problem
+ * met reading it from the start, as jansson reports it (one pass, first
+ * error kept), a too deep value included; a raw NUL in a record jansson
+ * accepts is 2; reserved names count only in an otherwise valid record.
  *
  * On acceptance the oracle also gives what the splice needs: close, the
  * offset of the last byte that is not JSON whitespace (RFC 8259: space,
@@ -56,28 +59,42 @@ typedef struct {
     char why[JSON_ERROR_TEXT_LENGTH + 48]; /* on refusal, for messages */
 } oracle_verdict;
 
-/* Levels of v, counting v itself: a scalar is 1, [] is 1, [1] is 2. */
-static inline size_t oracle_depth(json_t *v)
+/* Does a parser limited to max_depth (< 2048) meet a too deep value no
+ * later than jansson's plain parse meets its own error (at plain_pos, or
+ * never when plain_ok)?  The wrapped parse reads the same tokens as the
+ * plain one up to the end of the object, so its depth error, if it comes
+ * first, is the answer.  Where the input ends inside the object, the plain
+ * parse meets the end (a token of no length) where the wrapped one meets
+ * one of the wrapper's ']': one byte further on. */
+static inline int oracle_too_deep_first(const uint8_t *buf, size_t len, int max_depth,
+                                        int plain_ok, long plain_pos)
 {
-    size_t deepest = 0;
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *m;
-        json_object_foreach(v, k, m) {
-            size_t d = oracle_depth(m);
-            if (d > deepest)
-                deepest = d;
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *m;
-        json_array_foreach(v, i, m) {
-            size_t d = oracle_depth(m);
-            if (d > deepest)
-                deepest = d;
-        }
+    /* no value is deeper than the '[' and '{' bytes, plus one scalar */
+    size_t opens = 0;
+    for (size_t i = 0; i < len; i++)
+        opens += buf[i] == '[' || buf[i] == '{';
+    if (opens + 1 <= (size_t)max_depth)
+        return 0;
+    size_t k = (size_t)(ORACLE_JANSSON_MAX_DEPTH - max_depth);
+    char *w = malloc(len + 2 * k);
+    if (!w) {
+        fprintf(stderr, "record oracle: out of memory\n");
+        abort();
     }
-    return 1 + deepest;
+    memset(w, '[', k);
+    memcpy(w + k, buf, len);
+    memset(w + k + len, ']', k);
+    json_error_t e;
+    json_t *root = json_loadb(w, len + 2 * k, JSON_DECODE_INT_AS_REAL, &e);
+    free(w);
+    if (root) {
+        json_decref(root);
+        return 0;
+    }
+    if (json_error_code(&e) != json_error_stack_overflow)
+        return 0;
+    long at = (long)e.position - (long)k;
+    return plain_ok || at <= plain_pos || (plain_pos >= (long)len && at == (long)len + 1);
 }
 
 static inline int oracle_is_json_ws(uint8_t c)
@@ -85,18 +102,13 @@ static inline int oracle_is_json_ws(uint8_t c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Decide buf[0..len) with records allowed max_depth levels (at most
- * ORACLE_JANSSON_MAX_DEPTH: jansson cannot read deeper). */
-static inline oracle_verdict oracle_record_check(const uint8_t *buf, size_t len,
-                                                 size_t max_depth)
+/* Decide buf[0..len) with records allowed max_depth levels. */
+static inline oracle_verdict oracle_record_check(const uint8_t *buf, size_t len, int max_depth)
 {
     oracle_verdict v;
     memset(&v, 0, sizeof v);
-    if (max_depth > ORACLE_JANSSON_MAX_DEPTH) {
-        fprintf(stderr, "record oracle: max_depth %zu is above jansson's %d\n", max_depth,
-                ORACLE_JANSSON_MAX_DEPTH);
-        abort();
-    }
+    if (max_depth < 1 || max_depth > ORACLE_JANSSON_MAX_DEPTH)
+        max_depth = ORACLE_JANSSON_MAX_DEPTH;
     if (len == 0 || buf[0] != '{') {
         v.st = LCP_REC_NOT_OBJECT;
         snprintf(v.why, sizeof v.why, "does not start with '{'");
@@ -104,6 +116,13 @@ static inline oracle_verdict oracle_record_check(const uint8_t *buf, size_t len,
     }
     json_error_t e;
     json_t *root = json_loadb((const char *)buf, len, JSON_DECODE_INT_AS_REAL, &e);
+    if (max_depth < ORACLE_JANSSON_MAX_DEPTH &&
+        oracle_too_deep_first(buf, len, max_depth, root != NULL, root ? 0 : e.position)) {
+        json_decref(root);
+        v.st = LCP_REC_TOO_DEEP;
+        snprintf(v.why, sizeof v.why, "deeper than %d levels", max_depth);
+        return v;
+    }
     if (!root) {
         switch (json_error_code(&e)) {
         case json_error_out_of_memory:
@@ -124,9 +143,6 @@ static inline oracle_verdict oracle_record_check(const uint8_t *buf, size_t len,
     } else if (memchr(buf, '\0', len)) {
         v.st = LCP_REC_INVALID_JSON;
         snprintf(v.why, sizeof v.why, "raw NUL byte");
-    } else if (oracle_depth(root) > max_depth) {
-        v.st = LCP_REC_TOO_DEEP;
-        snprintf(v.why, sizeof v.why, "%zu levels", oracle_depth(root));
     } else {
         json_object_foreach(root, key, member) {
             if (key[0] == '_') {

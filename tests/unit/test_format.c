@@ -118,7 +118,8 @@ static formatted format(lc_level level, const char *msg, size_t msg_len,
     ck_assert(json_is_object(f.root));
     lcp_rec_info info;
     char detail[128];
-    lcp_rec_status st = lcp_record_check((const uint8_t *)f.text, f.len, &info, detail,
+    lcp_rec_status st = lcp_record_check((const uint8_t *)f.text, f.len, LCP_REC_DEPTH_DEFAULT,
+                                         &info, detail,
                                          sizeof detail);
     ck_assert_msg(st == LCP_REC_OK, "the daemon refuses it: %s (%s)", lcp_rec_status_key(st),
                   detail);
