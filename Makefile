@@ -294,7 +294,7 @@ fuzz-replay:
 	CC=$(CC) sh tests/fuzz/run.sh --replay $(FUZZ_TARGETS)
 
 BENCH_RECORD_SRC := tests/fuzz/bench_record.c proto/record.c proto/jsonscan.c
-$(BUILD)/bench_record: $(BENCH_RECORD_SRC) proto/record.h proto/jsonscan.h
+$(BUILD)/bench_record: $(BENCH_RECORD_SRC) proto/record.h proto/jsonscan.h tests/fuzz/record_oracle.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) -std=c11 $(WARN) -O2 -o $@ $(BENCH_RECORD_SRC) $(PKG_CFLAGS) \

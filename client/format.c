@@ -10,9 +10,13 @@
 
 #include "record.h"
 
-/* {"ts":"<27>","level":"emergency","msg":"..."} and one field's ,"":"" */
-#define FIXED_BYTES 64
-#define FIELD_BYTES 6
+/* {"ts":"<27>","level":"emergency","msg":"..."} without the message (65
+ * bytes: "emergency" is the longest level name), and one field's ,"":"" */
+#define LIT(s) (sizeof(s) - 1)
+#define FIXED_BYTES                                                                       \
+    (LIT("{\"ts\":\"") + LCP_TIME_LEN + LIT("\",\"level\":\"") + LIT("emergency") + \
+     LIT("\",\"msg\":\"") + LIT("\"}"))
+#define FIELD_BYTES LIT(",\"\":\"\"")
 
 size_t lcc_record_bound(size_t msg_len, size_t kv_bytes, size_t nkv)
 {

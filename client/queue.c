@@ -101,13 +101,32 @@ uint64_t lcc_queue_append(lcc_queue *q, const char *rec, size_t len)
     return q->next_seq++;
 }
 
+/* Unlink the head segment s (not the last one), moving the cursor off it,
+ * and free or keep it. */
+static void drop_first(lcc_queue *q, lcc_seg *s, lcc_cursor *cur)
+{
+    q->first = s->next;
+    if (cur && cur->seg == s) {
+        cur->seg = s->next;
+        cur->off = cur->frame = 0;
+    }
+    recycle(q, s);
+}
+
 size_t lcc_queue_release(lcc_queue *q, uint64_t seq, lcc_cursor *cur)
 {
     size_t freed = 0;
     while (q->nrec > 0 && q->head_seq <= seq) {
         lcc_seg *s = q->first;
         uint64_t left = s->nrec - s->nfree;
-        if (left > 0 && q->head_seq + left - 1 <= seq) {
+        if (left == 0) {
+            /* The last segment, emptied for reuse below, then passed over
+             * by a record too big for it: it holds no frame (its bytes are
+             * stale), and records are held, so it is not the last. */
+            drop_first(q, s, cur);
+            continue;
+        }
+        if (q->head_seq + left - 1 <= seq) {
             /* The whole rest of the segment: no need to walk its frames. */
             size_t n = s->used - s->head;
             s->head = s->used;
@@ -130,12 +149,7 @@ size_t lcc_queue_release(lcc_queue *q, uint64_t seq, lcc_cursor *cur)
         /* Every frame of s is released, so the cursor, if in s, is at its
          * end. */
         if (s != q->last) {
-            q->first = s->next;
-            if (cur && cur->seg == s) {
-                cur->seg = s->next;
-                cur->off = cur->frame = 0;
-            }
-            recycle(q, s);
+            drop_first(q, s, cur);
         } else {
             s->head = s->used = 0; /* reuse it from the start */
             s->nrec = s->nfree = 0;

@@ -9,8 +9,9 @@
  *
  * What it accepts is, by design, exactly what the record oracle accepts:
  * jansson 2.14 json_loadb(buf, len, JSON_DECODE_INT_AS_REAL) on input that
- * starts with '{', followed by a check for raw NUL bytes (see record.c,
- * lcp_record_check_jansson).  That includes jansson's quirks:
+ * starts with '{', followed by a check for raw NUL bytes (the oracle is
+ * tests/fuzz/record_oracle.h, written apart from this scanner).  That
+ * includes jansson's quirks:
  *
  *   - no raw byte < 0x20 inside strings; "\u0000" is refused (in names too);
  *   - a lone or mis-paired UTF-16 surrogate escape is refused;
@@ -21,7 +22,8 @@
  *   - depth: every value counts one level, containers and scalars alike,
  *     and the top-level object is level 1; a value at level max_depth + 1
  *     is refused (jansson's own limit is 2048, its JSON_PARSER_MAX_DEPTH;
- *     the oracle reaches a lower one by wrapping the input, see record.c).
+ *     the oracle reaches a lower one by wrapping the input, see
+ *     tests/fuzz/record_oracle.h).
  *     So with max_depth 64, 64 nested containers are fine when the
  *     innermost is empty, 63 when it holds a scalar;
  *   - duplicate names are accepted.

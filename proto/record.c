@@ -2,23 +2,11 @@
  * record.c - record validation, trusted-field splicing, JSON escaping.
  *
  * Validation: lcp_record_check uses the scanner in jsonscan.c, which builds
- * no tree and allocates nothing.  lcp_record_check_jansson does the same
- * with jansson, the project's JSON oracle; the two must agree on every
- * input (tests/unit/test_record.c, tests/fuzz/fuzz_record.c).  jansson's
- * flags: integers are decoded as reals so that a uint64 id that overflows
- * jansson's json_int_t is still accepted (we only validate; the bytes pass
- * through unchanged), and so every number goes through strtod.
- *
- * jansson's depth limit is fixed (2048); the oracle reaches a lower
- * max_depth by also parsing the input wrapped in 2048 - max_depth arrays,
- * "[[[" + input + "]]]", which puts its object at level 2048 - max_depth + 1
- * and so its values' levels where a parser limited to max_depth would
- * refuse them.  Up to the end of the object the two parses read the same
- * tokens, so a depth error in the wrapped parse that comes no later than
- * the plain parse's own error (or when the plain parse succeeds) is the
- * answer; after the object, or where the input ends inside it, they differ
- * (the wrapper's brackets), and there the plain parse is right (but for a
- * value cut by the end of the input: too_deep_first).
+ * no tree and allocates nothing.  It must agree, input for input and
+ * max_depth for max_depth, with an oracle written apart from it
+ * (tests/fuzz/record_oracle.h: jansson plus the rules of docs/protocol.md
+ * section 5), which tests/unit/test_record.c and tests/fuzz/fuzz_record.c
+ * check.
  */
 #include "record.h"
 
@@ -29,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 
 const char *lcp_rec_status_name(lcp_rec_status s)
 {
@@ -59,22 +46,8 @@ const char *lcp_rec_status_key(lcp_rec_status s)
     return "unknown";
 }
 
-static int is_ws(uint8_t c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static lcp_rec_status jansson_status(const json_error_t *e)
-{
-    switch (json_error_code(e)) {
-    case json_error_invalid_utf8: return LCP_REC_INVALID_UTF8;
-    case json_error_stack_overflow: return LCP_REC_TOO_DEEP;
-    default: return LCP_REC_INVALID_JSON;
-    }
-}
-
-/* What both checks do first: clear the results, and refuse anything that
- * does not even start like an object.  Returns 1 to go on. */
+/* Clear the results, and refuse anything that does not even start like an
+ * object.  Returns 1 to go on. */
 static int starts_object(const uint8_t *buf, size_t len, lcp_rec_info *info, char *detail,
                          size_t detail_len)
 {
@@ -93,112 +66,6 @@ _Static_assert(LCP_REC_DEPTH_MAX == LCP_JSCAN_MAX_DEPTH, "one depth ceiling");
 static int clamp_depth(int max_depth)
 {
     return max_depth < 1 || max_depth > LCP_REC_DEPTH_MAX ? LCP_REC_DEPTH_MAX : max_depth;
-}
-
-/* Would jansson limited to max_depth (< 2048) stop with a depth error no
- * later than where the plain parse stopped (plain_pos, or the end when it
- * succeeded)?  See the top of this file.  -1: out of memory. */
-static int too_deep_first(const uint8_t *buf, size_t len, int max_depth, int plain_ok,
-                          int plain_pos)
-{
-    /* No value is deeper than the '[' and '{' bytes in the input, plus one
-     * for a scalar: when that is within the limit, nothing to look for. */
-    size_t opens = 0;
-    for (size_t i = 0; i < len; i++)
-        opens += buf[i] == '[' || buf[i] == '{';
-    if (opens + 1 <= (size_t)max_depth)
-        return 0;
-    size_t k = (size_t)(LCP_REC_DEPTH_MAX - max_depth);
-    char *w = malloc(len + 2 * k);
-    if (!w)
-        return -1;
-    memset(w, '[', k);
-    memcpy(w + k, buf, len);
-    memset(w + k + len, ']', k);
-    json_error_t err;
-    json_t *root = json_loadb(w, len + 2 * k, JSON_DECODE_INT_AS_REAL, &err);
-    free(w);
-    if (root) {
-        json_decref(root);
-        return 0;
-    }
-    if (json_error_code(&err) != json_error_stack_overflow)
-        return 0;
-    /* Where the input ends inside the object, the plain parse meets the end
-     * (a token of no length) where the wrapped one meets a ']': one byte
-     * further on. */
-    long at = (long)err.position - (long)k;
-    return plain_ok || at <= (long)plain_pos ||
-           ((long)plain_pos >= (long)len && at == (long)len + 1);
-}
-
-lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len, int max_depth,
-                                        lcp_rec_info *info, char *detail,
-                                        size_t detail_len)
-{
-    if (!starts_object(buf, len, info, detail, detail_len))
-        return LCP_REC_NOT_OBJECT;
-    max_depth = clamp_depth(max_depth);
-
-    json_error_t err;
-    json_t *root = json_loadb((const char *)buf, len, JSON_DECODE_INT_AS_REAL, &err);
-    if (max_depth < LCP_REC_DEPTH_MAX) {
-        int deep = too_deep_first(buf, len, max_depth, root != NULL, root ? 0 : err.position);
-        if (deep != 0) {
-            json_decref(root);
-            if (detail_len)
-                snprintf(detail, detail_len, deep < 0 ? "out of memory"
-                                                      : "deeper than %d levels (--max-depth)",
-                         max_depth);
-            return deep < 0 ? LCP_REC_INVALID_JSON : LCP_REC_TOO_DEEP;
-        }
-    }
-    if (!root) {
-        if (detail_len)
-            snprintf(detail, detail_len, "%s at byte %d", err.text, err.position);
-        return jansson_status(&err);
-    }
-    lcp_rec_status st = LCP_REC_OK;
-    if (!json_is_object(root)) {
-        st = LCP_REC_NOT_OBJECT;
-        if (detail_len)
-            snprintf(detail, detail_len, "a record must be one JSON object");
-        goto out;
-    }
-    /* jansson reads the byte after a number or a literal and puts it back;
-     * a NUL byte put back is lost, so it accepts {"a":1<NUL>}.  Such a
-     * record is not JSON for any other reader: refuse it. */
-    const void *nul = memchr(buf, '\0', len);
-    if (nul) {
-        st = LCP_REC_INVALID_JSON;
-        if (detail_len)
-            snprintf(detail, detail_len, "raw NUL byte at byte %zu",
-                     (size_t)((const uint8_t *)nul - buf));
-        goto out;
-    }
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value) {
-        (void)value;
-        if (key[0] == '_') {
-            st = LCP_REC_RESERVED;
-            if (detail_len)
-                snprintf(detail, detail_len,
-                         "field name \"%.64s\" is reserved: names starting with '_' "
-                         "are added by the collector",
-                         key);
-            goto out;
-        }
-    }
-    info->empty = json_object_size(root) == 0;
-    size_t end = len;
-    while (end > 0 && is_ws(buf[end - 1]))
-        end--;
-    info->close = end - 1; /* jansson accepted it, so this is the '}' */
-    info->has_crlf = memchr(buf, '\n', end) != NULL || memchr(buf, '\r', end) != NULL;
-out:
-    json_decref(root);
-    return st;
 }
 
 lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len, int max_depth,

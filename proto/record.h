@@ -9,8 +9,9 @@
  * uses one is rejected, never silently rewritten.
  *
  * lcp_record_check is the single gate every record passes.  Its inside is
- * a scanner that builds no tree (jsonscan.c); lcp_record_check_jansson is
- * the jansson version it must agree with, input for input (tests/fuzz/).
+ * a scanner that builds no tree (jsonscan.c); it must agree, input for
+ * input, with an oracle that shares no code with it: jansson plus the rules
+ * of docs/protocol.md section 5 (tests/fuzz/record_oracle.h).
  */
 #ifndef LCP_RECORD_H
 #define LCP_RECORD_H
@@ -55,15 +56,6 @@ typedef struct {
 lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len, int max_depth,
                                 lcp_rec_info *info, char *detail,
                                 size_t detail_len);
-
-/* The oracle: the same check done with jansson (json_loadb, then the
- * reserved-name check), which builds a tree.  Too slow for the daemon's hot
- * path; kept for tests and fuzzing, which require lcp_record_check to give
- * the same status and info for every input and max_depth.  The detail
- * texts differ. */
-lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len, int max_depth,
-                                        lcp_rec_info *info, char *detail,
-                                        size_t detail_len);
 
 /* Bytes lcp_record_splice writes at most. */
 static inline size_t lcp_record_splice_size(const lcp_rec_info *info,

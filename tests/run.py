@@ -93,6 +93,9 @@ def scenario(path, build, env):
 
 FUZZ_TARGETS = ("record", "frame", "handshake")
 FUZZ_RESULT = re.compile(r"fuzz \S+: OK, (\S+) executions")
+# what a target depends on, e.g. "oracle is jansson 2.14 (built against 2.14)"
+UNIT_INFO = re.compile(r"^test_\w+: (oracle is [^\n]*)", re.M)
+FUZZ_INFO = re.compile(r"fuzz \S+: .*?; (oracle is [^\n]*)")
 
 
 def fuzz_suite(env, pattern, seconds, jobs):
@@ -119,8 +122,11 @@ def fuzz_suite(env, pattern, seconds, jobs):
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         for r in ex.map(one, targets):
             m = FUZZ_RESULT.search(r[3])
-            print("%-4s %s (%s executions, %.1fs)" % ("PASS" if r[2] == 0 else "FAIL", r[0],
-                                                      m.group(1) if m else "?", r[4]), flush=True)
+            info = FUZZ_INFO.search(r[3])
+            print("%-4s %s (%s executions, %.1fs%s)" % ("PASS" if r[2] == 0 else "FAIL", r[0],
+                                                        m.group(1) if m else "?", r[4],
+                                                        "; " + info.group(1) if info else ""),
+                  flush=True)
             if r[2]:
                 print("     " + r[3][-6000:].replace("\n", "\n     "))
             results.append(r)
@@ -147,8 +153,11 @@ def main():
         for r in unit_suite(b, env):
             if args.k in r[0]:
                 results.append(r)
-                print("%-4s %s (%d checks, %.1fs)" % ("PASS" if r[2] == 0 else "FAIL",
-                                                      r[0], r[1] + r[2], r[4]), flush=True)
+                info = UNIT_INFO.search(r[3])
+                print("%-4s %s (%d checks, %.1fs%s)" % ("PASS" if r[2] == 0 else "FAIL",
+                                                        r[0], r[1] + r[2], r[4],
+                                                        "; " + info.group(1) if info else ""),
+                      flush=True)
                 if r[2]:
                     print(r[3][-6000:])
 

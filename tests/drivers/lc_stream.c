@@ -4,6 +4,7 @@
  *   lc_stream [--count N] [--app NAME] [--flush] [--json] [--kv]
  *             [--drop] [--block-ms MS] [--queue BYTES] [--flush-ms MS]
  *             [--close-ms MS] [--fail-fast] [--stats] [--rate R]
+ *             [--wait-failures N]
  *
  * Paths come from LOGCOLLECT_PORT_FILE / LOGCOLLECT_KEY_FILE.  Record i
  * (from 1) has msg "rec <i>":
@@ -19,7 +20,9 @@
  *
  * Prints "sent N" once all N calls returned LC_OK; with --flush then waits
  * for the acknowledgement (lc_flush, --flush-ms, default 30 s) and prints
- * "acked".  --stats then prints one line "stats name=value ..." of
+ * "acked".  --wait-failures N: after "sent", first wait (up to 30 s) until
+ * lc_stats.connect_failures is at least N and print "failures K", so a
+ * test can wait for failed attempts instead of sleeping.  --stats then prints one line "stats name=value ..." of
  * lc_get_stats.  Any failure: the message on stderr, exit 1.  A failing log
  * call stops the stream: the driver prints "sent K" where K is the number
  * of records the library wrote to a connection (lc_stats.sent: what
@@ -53,6 +56,21 @@ static long number(const char *s, const char *opt, long min)
     return v;
 }
 
+/* Wait (up to 30 s) for at least n failed connection attempts; print how
+ * many there were. */
+static void print_failures(lc_client *c, unsigned long long n)
+{
+    lc_stats st;
+    for (int k = 0; k < 3000; k++) {
+        lc_get_stats(c, &st, sizeof st);
+        if (st.connect_failures >= n)
+            break;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    printf("failures %llu\n", st.connect_failures);
+    fflush(stdout);
+}
+
 static void print_stats(lc_client *c)
 {
     lc_stats st;
@@ -68,7 +86,7 @@ static void print_stats(lc_client *c)
 static const char usage[] =
     "usage: lc_stream [--count N] [--app NAME] [--flush] [--json] [--kv] [--drop]\n"
     "                 [--block-ms MS] [--queue BYTES] [--flush-ms MS] [--close-ms MS]\n"
-    "                 [--fail-fast] [--stats] [--rate R]\n";
+    "                 [--fail-fast] [--stats] [--rate R] [--wait-failures N]\n";
 
 int main(int argc, char **argv)
 {
@@ -86,9 +104,11 @@ int main(int argc, char **argv)
         {"fail-fast", no_argument, NULL, 'x'},
         {"stats", no_argument, NULL, 's'},
         {"rate", required_argument, NULL, 'r'},
+        {"wait-failures", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0},
     };
-    long count = 1, block_ms = 2000, queue = 0, flush_ms = 30000, close_ms = 2000, rate = 0;
+    long count = 1, block_ms = 2000, queue = 0, flush_ms = 30000, close_ms = 2000, rate = 0,
+         wait_failures = 0;
     const char *app = "lc_stream";
     int flush = 0, mode = 0, drop = 0, fail_fast = 0, stats = 0;
     int ch;
@@ -107,6 +127,7 @@ int main(int argc, char **argv)
         case 'x': fail_fast = 1; break;
         case 's': stats = 1; break;
         case 'r': rate = number(optarg, "--rate", 1); break;
+        case 'w': wait_failures = number(optarg, "--wait-failures", 1); break;
         default: fputs(usage, stderr); return 2;
         }
     }
@@ -182,6 +203,8 @@ int main(int argc, char **argv)
     }
     printf("sent %ld\n", count);
     fflush(stdout);
+    if (wait_failures)
+        print_failures(c, (unsigned long long)wait_failures);
     if (flush) {
         rc = lc_flush(c, (int)flush_ms);
         if (rc != LC_OK) {

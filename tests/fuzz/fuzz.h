@@ -14,6 +14,9 @@
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional, once before the first input (libFuzzer's hook; replay.c calls
+ * it too when the target defines it): say what the run depends on. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* An invariant broke: say which, and abort so libFuzzer saves the input. */
 #define FUZZ_ASSERT(cond, ...)                                                   \

@@ -11,6 +11,9 @@
 
 #include "fuzz.h"
 
+/* Defined by the targets that need it (libFuzzer's convention). */
+__attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
+
 static int run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
 {
     int bad = 0;
     long runs = 0;
+    if (LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int a = 1; a < argc; a++) {
         struct stat st;
         if (stat(argv[a], &st) != 0) {

@@ -120,11 +120,13 @@ run_one() {
     mv -f "$log" "$RUNDIR/$t.log" && log="$RUNDIR/$t.log"
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     size=$(find "$corpus" -type f | wc -l)
+    # what a target says it depends on (fuzz_record: the jansson version)
+    info=$(sed -n 's/^fuzz_[a-z]*: \(oracle is .*\)/\1/p' "$log" | head -n 1)
     if [ $rc -eq 0 ]; then
-        echo "fuzz $t: OK, ${execs:-?} executions in ${SECONDS_EACH}s, corpus $size inputs"
+        echo "fuzz $t: OK, ${execs:-?} executions in ${SECONDS_EACH}s, corpus $size inputs${info:+; $info}"
         return 0
     fi
-    echo "fuzz $t: FAIL (exit $rc) after ${execs:-?} executions; log $log"
+    echo "fuzz $t: FAIL (exit $rc) after ${execs:-?} executions; log $log${info:+; $info}"
     { grep -A 1 'invariant failed' "$log"
       grep -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|^SUMMARY' "$log"; } |
         head -n 8

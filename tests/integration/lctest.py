@@ -199,6 +199,20 @@ class Daemon:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
+    def counters(self):
+        """The daemon's counters, from a fresh SIGUSR1 line ("counters:
+        connections.current=2 syncs=0 output_failing=no ..."): a dict, the
+        numbers as int.  A condition to wait on, never a sleep."""
+        before = self.stderr().count("counters:")
+        self.send_signal(signal.SIGUSR1)
+        wait_for(lambda: self.stderr().count("counters:") > before, 10, "the counters line")
+        line = [l for l in self.stderr().splitlines() if "counters:" in l][-1]
+        out = {}
+        for word in line.split("counters:", 1)[1].split():
+            k, _, v = word.partition("=")
+            out[k] = int(v) if v.lstrip("-").isdigit() else v
+        return out
+
     def stop(self, sig=signal.SIGTERM, timeout=20, expect_rc=0):
         """Stop it and check it exited cleanly (sanitizers report through
         the exit status)."""

@@ -5,7 +5,7 @@ the records go through once a slot frees."""
 import subprocess
 import time
 
-from lctest import Daemon, authed, check, driver, hello, main, run, spawn
+from lctest import Daemon, authed, check, driver, hello, main, run, spawn, wait_for
 
 
 def scenario():
@@ -16,14 +16,28 @@ def scenario():
               "--close-ms", "0"], env=d.env(), check_rc=False)
     check(cp.returncode == 1 and "no room for more clients" in cp.stderr,
           "short flush message: %r" % cp.stderr)
+    refused = d.counters()["connections.refused_full"]
+    t0 = time.monotonic()
     p = spawn([driver("lc_stream"), "--count", "50", "--flush", "--stats"], env=d.env(),
               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.0)
+    # The daemon refuses the driver twice; the second attempt comes after a
+    # backoff of 400..800 ms (800 ms nominal, half of it drawn at random),
+    # never after 50 ms.
+    wait_for(lambda: d.counters()["connections.refused_full"] >= refused + 2, 20,
+             "two refused attempts")
+    took = time.monotonic() - t0
+    check(took >= 0.4, "two attempts in %.2fs: no backoff after a refusal" % took)
     hog.close()
     out, err = p.communicate(timeout=30)
     check(p.returncode == 0 and "acked" in out, "driver: %r %r" % (out, err))
     st = dict(kv.split("=", 1) for kv in out.splitlines()[-1].split()[1:])
-    # 2 s of refusals: with a backoff starting near 1 s, 1 to 4 attempts.
+    # every failure the client counts is a refusal the daemon counts
+    refusals = d.counters()["connections.refused_full"] - refused
+    check(int(st["failures"]) == refusals, "client counts %s failed attempts, daemon refused %d" %
+          (st["failures"], refusals))
+    # the next attempt after the second is 800 ms or more away: the hog is
+    # gone by then, so 2 (a third only on a very slow machine)
+    check(2 <= refusals <= 3, "attempts while full: %d" % refusals)
     check(1 <= int(st["failures"]) <= 5, "attempts while full: %s" % st["failures"])
     check([l["msg"] for l in d.lines()] == ["rec %d" % i for i in range(1, 51)], "records wrong")
     d.stop()

@@ -43,17 +43,21 @@ def scenario():
           "short flush message: %r" % cp.stderr)
 
     # The real thing: open and log with the collector down, start it later.
-    p = spawn([driver("lc_stream"), "--count", "5000", "--kv", "--flush", "--stats"], env=env,
+    p = spawn([driver("lc_stream"), "--count", "5000", "--kv", "--flush", "--stats",
+               "--wait-failures", "2"], env=env,
               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = p.stdout.readline()
     check(first.split() == ["sent", "5000"], "driver said %r" % first)
-    time.sleep(0.7)  # a few connection attempts fail meanwhile
+    # the driver says when two connection attempts have failed (no sleep)
+    second = p.stdout.readline()
+    check(second.split()[:1] == ["failures"] and int(second.split()[1]) >= 2,
+          "driver said %r" % second)
     check(p.poll() is None, "driver gave up while the collector was down")
     d.start()
     out, err = p.communicate(timeout=60)
     check(p.returncode == 0 and "acked" in out.split(), "driver: %r %r" % (out, err))
     st = stats_of(out)
-    check(int(st["failures"]) >= 1 and int(st["connects"]) >= 1,
+    check(int(st["failures"]) >= 2 and int(st["connects"]) >= 1,
           "expected failed attempts then a connection: %r" % st)
     lines = d.lines()
     check(len(lines) == 5000, "%d lines, expected 5000" % len(lines))

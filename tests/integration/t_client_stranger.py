@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from lctest import Daemon, check, driver, main, recv_frame, run, send_frame, spawn
+from lctest import Daemon, check, driver, main, recv_frame, run, send_frame, spawn, wait_for
 
 
 class Fake(threading.Thread):
@@ -69,6 +69,7 @@ def scenario():
     env = d.env()
     fake = Fake(d.port_file)
     fake.start()
+    t0 = time.monotonic()
     p = spawn([driver("lc_stream"), "--count", "20", "--flush", "--flush-ms", "60000",
                "--stats"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     check(p.stdout.readline().split() == ["sent", "20"], "driver did not queue its records")
@@ -76,7 +77,11 @@ def scenario():
               "--close-ms", "0"], env=env, check_rc=False)
     check(cp.returncode == 1 and "could not prove it knows the key" in cp.stderr and
           "nothing was sent to it" in cp.stderr, "flush message: %r" % cp.stderr)
-    time.sleep(1.5)
+    wait_for(lambda: len(fake.conns) >= 3, 10, "the clients to retry")
+    # The no-flood half of the check counts connections over a window of
+    # 3 s from the start: a measurement, not synchronisation (the retries
+    # themselves were waited for just above).
+    time.sleep(max(0.0, t0 + 3.0 - time.monotonic()))
     n = len(fake.conns)
     fake.stop()
     # Two clients for about 3 s: 50 ms doubling to 5 s (each delay drawn

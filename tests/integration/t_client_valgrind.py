@@ -12,7 +12,6 @@ Skipped when valgrind is not installed."""
 import os
 import shutil
 import subprocess
-import time
 
 from lctest import Daemon, check, driver, Skip, main, run, spawn, tmpdir
 
@@ -40,11 +39,15 @@ def scenario():
 
     d = Daemon(start=False)
     env = d.env()
-    p = spawn(vg + [driver("lc_stream"), "--count", "3000", "--kv", "--flush"], env=env,
+    p = spawn(vg + [driver("lc_stream"), "--count", "3000", "--kv", "--flush",
+                    "--wait-failures", "1"], env=env,
               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = p.stdout.readline()
     check(first.split() == ["sent", "3000"], "lc_stream said %r" % first)
-    time.sleep(0.3)
+    # the failed-attempt path runs under valgrind too: wait for it (no sleep)
+    second = p.stdout.readline()
+    check(second.split()[:1] == ["failures"] and int(second.split()[1]) >= 1,
+          "lc_stream said %r" % second)
     d.start()
     out, err = p.communicate(timeout=120)
     check(p.returncode == 0 and "acked" in out, "lc_stream under valgrind: rc %d\n%s" %

@@ -27,11 +27,14 @@ def scenario():
                      env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i in range(2)]
     wait_for(lambda: "cannot write output file" in d.stderr(), 30, "the write failure")
+    wait_for(lambda: d.counters()["output_failing"] == "yes", 10, "the daemon to hold its output")
+    size_full = os.path.getsize(d.output)
+    # A "nothing happens" check, after the conditions above: for a second
+    # with the disk full, the file does not grow, nothing is acknowledged
+    # (no client finishes), and the daemon keeps running.
     time.sleep(1.0)
     check(all(c.poll() is None for c in clients), "a client finished while the disk was full")
     check(d.proc.poll() is None, "daemon died on a full disk")
-    size_full = os.path.getsize(d.output)
-    time.sleep(0.5)
     check(os.path.getsize(d.output) == size_full, "file grew while the disk was full")
     if use_tmpfs:
         resize_tmpfs(disk, 64 << 20)

@@ -105,6 +105,7 @@ def silent_conns(d, n, out):
         except OSError:
             pass
     out.append(len(socks))
+    # the attack itself: hold the idle connections for 3 s (not synchronisation)
     time.sleep(3)
     for s in socks:
         s.close()
@@ -127,7 +128,7 @@ def wrong_keys(d, n):
     for i, t in enumerate(threads):
         t.start()
         if i % 100 == 99:
-            time.sleep(0.05)
+            time.sleep(0.05)  # pacing the attack, not synchronisation
     for t in threads:
         t.join()
 

@@ -24,8 +24,8 @@ def scenario():
         send_frame(c, b'{"n":%d}' % i)
         read_until_ack(c, 1)
     conns[0].close()
-    import time
-    time.sleep(0.2)
+    # the daemon has seen the close: two connections left (not a sleep)
+    wait_for(lambda: d.counters()["connections.current"] == 2, 10, "the daemon to see the close")
     again = authed(d)
     hello(again)
     send_frame(again, b'{"n":"again"}')

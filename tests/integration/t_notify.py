@@ -8,7 +8,7 @@ import signal
 import socket
 import time
 
-from lctest import Daemon, check, main, wait_for
+from lctest import Daemon, Failure, check, main
 
 
 def scenario():
@@ -35,7 +35,7 @@ def scenario():
             msgs.append(m)
             if pred(m):
                 return m
-        raise AssertionError("no %s; got %r" % (what, msgs[-10:]))
+        raise Failure("no %s; got %r" % (what, msgs[-10:]))
 
     ready = recv_until(lambda m: "READY=1" in m, "READY=1")
     check(os.path.exists(d.port_file), "READY=1 before the port file was published")

@@ -171,6 +171,7 @@ def scenario():
     wait_for(lambda: os.path.getsize(d.output) > before + 1000000, 60, "the TLS stream to be under way")
     d.stop(signal.SIGTERM)
     first = d.lines()
+    # Downtime, not synchronisation: no check depends on the pause.
     time.sleep(0.2)
     d2 = Daemon("--tls-cert", p("server.pem"), "--tls-key", p("server.key"), dir=d.dir, output="out2.jsonl")
     out, err = s.communicate(timeout=120)

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "record.h"
+#include "../fuzz/record_oracle.h"
 
 static uint8_t *dup_exact(const char *s, size_t n)
 {
@@ -255,31 +256,72 @@ START_TEST(test_check_reserved_detail)
 }
 END_TEST
 
-/* ============ lcp_record_check vs lcp_record_check_jansson ============ */
+/* ============ lcp_record_check vs the oracle (record_oracle.h) ============ */
 
-/* Both implementations, on an exact-size copy, nested at most max_depth:
- * same status, same info. */
+/* The scanner and the independent oracle (jansson plus the rules of
+ * docs/protocol.md section 5), on an exact-size copy, nested at most
+ * max_depth: same status, same info. */
 static lcp_rec_status check_both_at(const char *s, size_t n, int max_depth, lcp_rec_info *info)
 {
     uint8_t *b = dup_exact(s, n);
-    lcp_rec_info fast, slow;
-    char dfast[256], dslow[256];
+    lcp_rec_info fast;
+    char dfast[256];
     memset(&fast, 0x5a, sizeof fast);
-    memset(&slow, 0x5a, sizeof slow);
     lcp_rec_status sf = lcp_record_check(b, n, max_depth, &fast, dfast, sizeof dfast);
-    lcp_rec_status ss = lcp_record_check_jansson(b, n, max_depth, &slow, dslow, sizeof dslow);
-    ck_assert_msg(sf == ss, "\"%.60s\" (%zu bytes, depth %d): scanner %s (%s), jansson %s (%s)",
-                  s, n, max_depth, lcp_rec_status_key(sf), dfast, lcp_rec_status_key(ss), dslow);
-    ck_assert_msg(fast.close == slow.close && fast.empty == slow.empty &&
-                      fast.has_crlf == slow.has_crlf,
-                  "\"%.60s\": info differs", s);
-    if (sf != LCP_REC_OK)
-        ck_assert_msg(dfast[0] != '\0', "\"%.60s\": no detail", s);
+    oracle_verdict slow = oracle_record_check(b, n, max_depth);
+    ck_assert_msg(sf == slow.st, "\"%.60s\" (%zu bytes, depth %d): scanner %s (%s), oracle %s (%s)",
+                  s, n, max_depth, lcp_rec_status_key(sf), dfast, lcp_rec_status_key(slow.st),
+                  slow.why);
+    if (sf == LCP_REC_OK)
+        ck_assert_msg(fast.close == slow.close && fast.empty == slow.empty &&
+                          fast.has_crlf == slow.has_crlf,
+                      "\"%.60s\": info differs", s);
+    else
+        ck_assert_msg(dfast[0] != '\0' && fast.close == 0 && fast.empty == 0 &&
+                          fast.has_crlf == 0,
+                      "\"%.60s\": no detail, or info filled in on refusal", s);
     free(b);
     if (info)
         *info = fast;
     return sf;
 }
+
+/* The oracle's depth rule on its own: every value one level, the record
+ * level 1; the first problem met reading from the start wins, a too deep
+ * value included; reserved names only in otherwise valid records. */
+START_TEST(test_oracle_depth_parameter)
+{
+    static const struct {
+        const char *json;
+        int max_depth;
+        lcp_rec_status st;
+    } CASES[] = {
+        {"{}", 1, LCP_REC_OK},
+        {"{\"a\":1}", 1, LCP_REC_TOO_DEEP},
+        {"{\"a\":1}", 2, LCP_REC_OK},
+        {"{\"a\":[]}", 2, LCP_REC_OK},
+        {"{\"a\":[[1]]}", 3, LCP_REC_TOO_DEEP},
+        {"{\"a\":[[1]]}", 4, LCP_REC_OK},
+        {"{\"a\":{\"b\":{}}, \"c\":2}", 3, LCP_REC_OK},
+        {"{\"a\":{\"b\":{\"c\":null}}}", 3, LCP_REC_TOO_DEEP},
+        {"{\"a\":[[1]],}", 3, LCP_REC_TOO_DEEP},     /* depth met first */
+        {"{\"a\":,[[1]]}", 3, LCP_REC_INVALID_JSON}, /* syntax met first */
+        {"{\"a\":[[\"\xff\"]]}", 3, LCP_REC_INVALID_UTF8}, /* the token is read first */
+        {"{\"_a\":[[1]]}", 3, LCP_REC_TOO_DEEP},
+        {"{\"_a\":[[1]]}", 4, LCP_REC_RESERVED},
+        {"{\"a\":[[1]]}", 0, LCP_REC_OK},    /* out of range: the ceiling */
+        {"{\"a\":[[1]]}", 5000, LCP_REC_OK},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        oracle_verdict v = oracle_record_check((const uint8_t *)CASES[i].json,
+                                               strlen(CASES[i].json), CASES[i].max_depth);
+        ck_assert_msg(v.st == CASES[i].st, "%s at depth %d: %s (%s), want %s", CASES[i].json,
+                      CASES[i].max_depth, lcp_rec_status_key(v.st), v.why,
+                      lcp_rec_status_key(CASES[i].st));
+        check_both_at(CASES[i].json, strlen(CASES[i].json), CASES[i].max_depth, NULL);
+    }
+}
+END_TEST
 
 static lcp_rec_status check_both(const char *s, size_t n, lcp_rec_info *info)
 {
@@ -301,7 +343,8 @@ END_TEST
 
 /* Regressions: inputs on which the scanner and jansson could disagree,
  * found while the scanner was written (from jansson's source, experiments
- * and fuzzing).  The status is jansson's, except for the raw NUL case. */
+ * and fuzzing).  The status is jansson's, except for the raw NUL case.
+ * jansson's version is printed first: these are jansson 2.14's answers. */
 static const struct {
     const char *json;
     size_t len; /* 0: strlen */
@@ -447,7 +490,7 @@ static lcp_rec_status nested(int max_depth, const char *open, const char *close,
 /* The depth limit D: every value counts one level, the top-level object is
  * level 1, level D + 1 is refused; jansson reads the token at level D + 1
  * before it gives up, so an error in that token wins.  D = 2048 is
- * jansson's own limit; below it the oracle wraps the input (record.c). */
+ * jansson's own limit; below it the oracle wraps the input (record_oracle.h). */
 static void depth_boundary(int D)
 {
     /* 1 + (D - 1) = D containers, innermost empty: fine */
@@ -1005,6 +1048,7 @@ static Suite *record_suite(void)
     tcase_add_test(tc, test_check_reserved_detail);
     tcase_add_test(tc, test_status_names);
     tcase_add_test(tc, test_oracle_agrees_on_tables);
+    tcase_add_test(tc, test_oracle_depth_parameter);
     tcase_add_test(tc, test_quirks);
     tcase_add_test(tc, test_overflow_threshold);
     tcase_add_test(tc, test_check_detail_text);
@@ -1034,6 +1078,8 @@ static Suite *record_suite(void)
 
 int main(void)
 {
+    oracle_print_jansson(stdout, "test_record");
+    fflush(stdout);
     SRunner *sr = srunner_create(record_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failures = srunner_ntests_failed(sr);
