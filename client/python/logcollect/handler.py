@@ -1,0 +1,148 @@
+"""Handler: the logging module's records, sent to logcollectord.
+
+This module exists so that a program that already logs with the standard
+``logging`` module needs one call (``configure()``) to send everything to
+the collector, with its structure kept: each LogRecord becomes one JSON
+record with the message, the logger, the process and thread, the code
+location, the traceback, and every ``extra=`` field as a field of its own.
+
+Handler.emit formats the record and queues it on a Client; it never waits on
+the network.  It does not take the Handler's own lock (the Client's queue
+has its own), which keeps a call to a few microseconds.
+"""
+
+import logging
+import os
+import threading
+
+from .client import Client, encode_record, logging_level_name, timestamp
+from .errors import ClosedError
+
+# The attributes every LogRecord has (and those Formatter and asyncio add):
+# anything else in record.__dict__ came from extra=.
+_STD = frozenset(logging.makeLogRecord({}).__dict__) | frozenset(
+    ("message", "asctime", "taskName"))
+_NSTD = len(logging.makeLogRecord({}).__dict__)
+_OWN = frozenset(("ts", "level", "msg", "logger", "pid", "thread", "module", "func", "line",
+                  "exc", "stack"))
+_LEVELS = dict((lv, logging_level_name(lv)) for lv in range(0, 61))
+_exc_formatter = logging.Formatter()
+
+
+def _free_name(k, d):
+    """A name for an extra field that collides with the collector's ``_``
+    fields or with ours: prefixed with "x" until it is free."""
+    k = "x" + k
+    while k in d or k in _OWN:
+        k = "x" + k
+    return k
+
+
+class Handler(logging.Handler):
+    """A logging handler that queues each record on a logcollect.Client.
+
+    ``client``: a Client to use (not closed by this handler); without one,
+    the handler makes its own ``Client(**client_kwargs)`` and closes it in
+    ``close()``.
+    """
+
+    def __init__(self, level=logging.NOTSET, client=None, **client_kwargs):
+        logging.Handler.__init__(self, level)
+        if client is None:
+            client = Client(**client_kwargs)
+            self._owns = True
+        else:
+            if client_kwargs:
+                raise TypeError("Handler: client arguments given with a client")
+            self._owns = False
+        self.client = client
+
+    def handle(self, record):
+        # No handler lock: emit only touches the record and the client's
+        # queue, which has its own lock.
+        rv = self.filter(record)
+        if isinstance(rv, logging.LogRecord):  # 3.12: a filter may replace it
+            record = rv
+        if rv:
+            self.emit(record)
+        return rv
+
+    def emit(self, record):
+        try:
+            rd = record.__dict__
+            levelno = record.levelno
+            lname = _LEVELS.get(levelno)
+            if lname is None:
+                lname = logging_level_name(levelno)
+            d = {"ts": timestamp(record.created), "level": lname,
+                 "msg": record.getMessage() if self.formatter is None else self.format(record),
+                 "logger": record.name, "pid": record.process, "thread": record.threadName,
+                 "module": record.module, "func": record.funcName, "line": record.lineno}
+            if record.exc_info:
+                if not record.exc_text:
+                    record.exc_text = _exc_formatter.formatException(record.exc_info)
+                d["exc"] = record.exc_text
+            elif record.exc_text:
+                d["exc"] = record.exc_text
+            if record.stack_info:
+                d["stack"] = record.stack_info
+            if len(rd) > _NSTD:
+                for k in [k for k in rd if k not in _STD]:
+                    v = rd[k]
+                    if k[:1] == "_" or k in _OWN or not k:
+                        k = _free_name(k, d)
+                    d[k] = v
+            self.client._enqueue(encode_record(d), "Handler")
+        except ClosedError:
+            pass  # the process is exiting, or the client was closed
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def flush(self, timeout=None):
+        """Wait (up to timeout, default the client's close timeout) until
+        the records are acknowledged.  Never raises."""
+        try:
+            return self.client.flush(self.client._close_timeout if timeout is None
+                                     else timeout)
+        except Exception:
+            return False
+
+    def close(self):
+        try:
+            if self._owns:
+                self.client.close()
+            else:
+                self.flush()
+        finally:
+            logging.Handler.close(self)
+
+
+_configure_lock = threading.Lock()
+_configured = None
+
+
+def configure(level=logging.INFO, app=None, **client_kwargs):
+    """Attach one Handler to the root logger and set the root level.
+    Idempotent: a second call (in this process or a forked child) returns
+    the same handler and only sets the level.  Returns the Handler."""
+    global _configured
+    with _configure_lock:
+        root = logging.getLogger()
+        h = _configured
+        if h is None or h not in root.handlers:
+            h = Handler(app=app, **client_kwargs)
+            root.addHandler(h)
+            _configured = h
+        if level is not None:
+            root.setLevel(level)
+        return h
+
+
+def _reinit_lock():
+    global _configure_lock
+    _configure_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reinit_lock)
