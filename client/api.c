@@ -340,6 +340,7 @@ static void child_reset(lc_client *c)
     c->last_err_msg[0] = '\0';
     c->rej_count = 0;
     c->sid[0] = '\0';
+    OPENSSL_cleanse(c->secret, sizeof c->secret);
     c->pid = 0;
     c->running = c->stop = c->sender_idle = 0;
     c->flush_waiters = c->space_waiters = 0;
@@ -469,13 +470,15 @@ const char *lcc_pick_path(const char *given, const char *env, const char *def)
     return v && *v ? v : def;
 }
 
+/* A new session: a random secret, and the public id derived from it. */
 static int new_sid(lc_client *c)
 {
     uint8_t raw[16];
     if (lcc_random(raw, sizeof raw) != 0)
         return -1;
-    lcp_sid_format(c->sid, raw);
-    return 0;
+    lcp_sid_format(c->secret, raw);
+    OPENSSL_cleanse(raw, sizeof raw);
+    return lcp_sid_derive(c->secret, c->sid);
 }
 
 /* Start the sender thread (and the session, in a fork child).  Called

@@ -557,7 +557,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
 {
     lcp_hello h;
     memset(&h, 0, sizeof h);
-    snprintf(h.sid, sizeof h.sid, "%s", t->sid);
+    snprintf(h.secret, sizeof h.secret, "%s", t->secret);
     h.seq = t->seq;
     snprintf(h.app, sizeof h.app, "%s", t->app);
     snprintf(h.host, sizeof h.host, "%s", t->host);
@@ -568,10 +568,12 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
     pthread_mutex_lock(&lcc_fork_mu);
     int n = lcp_hello_encode(&h, msg + LCP_FRAME_HDR, sizeof msg - LCP_FRAME_HDR);
     pthread_mutex_unlock(&lcc_fork_mu);
+    OPENSSL_cleanse(h.secret, sizeof h.secret);
     if (n < 0)
         return fail(c, LC_EINVAL, "cannot encode HELLO (app \"%s\")", h.app);
     lcp_frame_put_header(msg, (uint32_t)n);
     int r = send_all(c, t, msg, LCP_FRAME_HDR + (size_t)n, deadline);
+    OPENSSL_cleanse(msg, LCP_FRAME_HDR + (size_t)n);
     if (r == LC_ETIMEDOUT)
         return fail(c, LC_ETIMEDOUT, "sending HELLO to %s timed out", c->peer);
     if (r < 0)
@@ -599,7 +601,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
                     "daemon versions may differ)",
                     c->peer, why);
     lcc_consume(c, used);
-    if (strcmp(w.sid, h.sid) != 0)
+    if (strcmp(w.sid, t->sid) != 0)
         return fail(c, LC_EPROTO,
                     "logcollectord at %s answered HELLO for another session", c->peer);
     c->written = w.written;

@@ -43,7 +43,8 @@ typedef struct {
     const char *key_file; /* for messages; the key itself is below */
     const uint8_t *key;
     size_t keylen;
-    const char *sid;
+    const char *secret; /* the session's secret, sent in HELLO */
+    const char *sid;    /* its public id, derived from secret: WELCOME must name it */
     uint64_t seq; /* HELLO's seq: the number of the first record to send */
     const char *app;
     const char *host;

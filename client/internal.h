@@ -91,7 +91,8 @@ struct lc_client {
     uint64_t rej_seq;
     uint16_t rej_code;
     char rej_text[LCP_ERROR_TEXT_MAX + 1];
-    char sid[LCP_SID_HEX + 1]; /* "" until the session starts */
+    char sid[LCP_SID_HEX + 1];    /* "" until the session starts */
+    char secret[LCP_SID_HEX + 1]; /* the session's secret (HELLO), never shown */
     int64_t pid;
     int running; /* a sender thread exists (join it) */
     int stop;

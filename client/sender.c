@@ -73,6 +73,7 @@ void lcc_target_init(lc_client *c, lcc_target *t, int wakefd)
     t->key_file = c->key_file;
     t->key = c->key;
     t->keylen = c->keylen;
+    t->secret = c->secret;
     t->sid = c->sid;
     t->seq = c->q.head_seq;
     t->app = c->app;

@@ -131,13 +131,17 @@ LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms)
     if (rc != LC_OK)
         return lcc_set_error(rc, "%s", msg);
     uint8_t raw[16];
-    char sid[LCP_SID_HEX + 1];
+    char secret[LCP_SID_HEX + 1], sid[LCP_SID_HEX + 1];
     c.rbuf = malloc(LCC_RBUF_SIZE);
     if (!c.rbuf || lcc_random(raw, sizeof raw) != 0) {
         rc = lcc_set_error(LC_ENOMEM, "lc_query_status: out of memory");
         goto out;
     }
-    lcp_sid_format(sid, raw);
+    lcp_sid_format(secret, raw);
+    if (lcp_sid_derive(secret, sid) != 0) {
+        rc = lcc_set_error(LC_ENOMEM, "lc_query_status: cannot derive a session id");
+        goto out;
+    }
     char host[LCP_NAME_MAX + 1] = "";
     gethostname(host, sizeof host - 1);
     rc = lcc_options_tls(o, &tls, msg, sizeof msg);
@@ -145,7 +149,7 @@ LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms)
         rc = lcc_set_error(rc, "%s", msg);
         goto out;
     }
-    lcc_target t = {.port_file = pf, .key_file = kf, .key = key, .keylen = keylen, .sid = sid,
+    lcc_target t = {.port_file = pf, .key_file = kf, .key = key, .keylen = keylen, .secret = secret, .sid = sid,
                     .seq = 1, .app = app, .host = host, .pid = (int64_t)getpid(),
                     .tls = tls, .timeout_ms = timeout_ms, .wakefd = -1};
     rc = lcc_connect(&c, &t);

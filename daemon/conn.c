@@ -371,8 +371,28 @@ static void handle_hello(lcd_conn *c, const uint8_t *msg, size_t len)
         protocol_error(c, err);
         return;
     }
-    lcd_session *s = lcd_sessions_get(c->srv->sessions, h.sid);
-    if (!s || build_tail(c, &h) != 0) {
+    char sid[LCP_SID_HEX + 1];
+    if (lcp_sid_derive(h.secret, sid) != 0) {
+        protocol_error(c, "cannot derive the session id (out of memory?)");
+        return;
+    }
+    lcd_session *s = lcd_sessions_get(c->srv->sessions, sid);
+    if (!s) {
+        protocol_error(c, "out of memory");
+        return;
+    }
+    if (s->queued > 0 && h.seq > s->queued + 1) {
+        /* Only the secret's holder gets here, but a session's numbers
+         * never jump: a HELLO that would skip numbers is a broken client. */
+        char why[160];
+        snprintf(why, sizeof why, "HELLO seq %llu jumps past this session's last record %llu",
+                 (unsigned long long)h.seq, (unsigned long long)s->queued);
+        lcd_sessions_idle_check(c->srv->sessions, s);
+        protocol_error(c, why);
+        return;
+    }
+    if (build_tail(c, &h) != 0) {
+        lcd_sessions_idle_check(c->srv->sessions, s);
         protocol_error(c, "out of memory");
         return;
     }

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "frame.h"
 #include "record.h"
@@ -34,6 +36,25 @@ void lcp_sid_format(char out[LCP_SID_HEX + 1], const uint8_t raw[16])
         out[2 * i + 1] = hex[raw[i] & 15];
     }
     out[LCP_SID_HEX] = '\0';
+}
+
+#define SID_DOMAIN "logcollect-sid:"
+
+int lcp_sid_derive(const char *secret, char sid[LCP_SID_HEX + 1])
+{
+    if (!lcp_sid_valid(secret))
+        return -1;
+    uint8_t in[sizeof SID_DOMAIN - 1 + 16], md[32];
+    size_t raw = 0;
+    memcpy(in, SID_DOMAIN, sizeof SID_DOMAIN - 1);
+    unsigned int mdlen = 0;
+    int ok = OPENSSL_hexstr2buf_ex(in + sizeof SID_DOMAIN - 1, 16, &raw, secret, '\0') == 1 &&
+             raw == 16 && EVP_Digest(in, sizeof in, md, &mdlen, EVP_sha256(), NULL) == 1;
+    OPENSSL_cleanse(in, sizeof in);
+    if (!ok || mdlen != sizeof md)
+        return -1;
+    lcp_sid_format(sid, md);
+    return 0;
 }
 
 static int dump_with_type(json_t *obj, uint8_t type, uint8_t *out, size_t cap)
@@ -111,10 +132,10 @@ static int get_uint(json_t *o, const char *name, uint64_t *dst, uint64_t min,
 
 int lcp_hello_encode(const lcp_hello *h, uint8_t *out, size_t cap)
 {
-    if (!lcp_sid_valid(h->sid) || h->seq < 1 || h->seq > INT64_MAX || h->pid < 0)
+    if (!lcp_sid_valid(h->secret) || h->seq < 1 || h->seq > INT64_MAX || h->pid < 0)
         return -1;
     json_t *o = json_pack("{s:i,s:s,s:I,s:s,s:I,s:s}", "v", LCP_PROTO_VERSION,
-                          "sid", h->sid, "seq", (json_int_t)h->seq, "app", h->app,
+                          "secret", h->secret, "seq", (json_int_t)h->seq, "app", h->app,
                           "pid", (json_int_t)h->pid, "host", h->host);
     return dump_with_type(o, LCP_MSG_HELLO, out, cap);
 }
@@ -128,15 +149,20 @@ int lcp_hello_decode(const uint8_t *msg, size_t len, lcp_hello *h, char *err,
         return -1;
     uint64_t v, pid;
     int rc = -1;
+    if (!json_object_get(o, "secret") && json_object_get(o, "sid")) {
+        snprintf(err, errlen, "HELLO carries \"sid\" instead of \"secret\" (a client older "
+                 "than the session secret): update the client");
+        goto out;
+    }
     if (get_uint(o, "v", &v, 1, 1, "HELLO", err, errlen) ||
-        get_string(o, "sid", h->sid, sizeof h->sid, 1, "HELLO", err, errlen) ||
+        get_string(o, "secret", h->secret, sizeof h->secret, 1, "HELLO", err, errlen) ||
         get_uint(o, "seq", &h->seq, 1, 1, "HELLO", err, errlen) ||
         get_string(o, "app", h->app, sizeof h->app, 0, "HELLO", err, errlen) ||
         get_string(o, "host", h->host, sizeof h->host, 0, "HELLO", err, errlen) ||
         get_uint(o, "pid", &pid, 0, 0, "HELLO", err, errlen))
         goto out;
-    if (!lcp_sid_valid(h->sid)) {
-        snprintf(err, errlen, "HELLO \"sid\" must be %d lower-case hex digits",
+    if (!lcp_sid_valid(h->secret)) {
+        snprintf(err, errlen, "HELLO \"secret\" must be %d lower-case hex digits",
                  LCP_SID_HEX);
         goto out;
     }

@@ -30,11 +30,15 @@ enum {
     LCP_ERR_KEY_REVOKED = 103,      /* the session's key was removed (SIGHUP), then close */
 };
 
-#define LCP_SID_HEX 32 /* 128-bit session id, lower-case hex */
+#define LCP_SID_HEX 32 /* 128-bit session id or secret, lower-case hex */
 #define LCP_NAME_MAX 255
 
+/* HELLO carries the session's private secret, never its public id: the
+ * daemon derives the id (lcp_sid_derive), and since the id is all that is
+ * written to the output, reading the output gives no way to resume, and so
+ * to hijack, someone else's session. */
 typedef struct {
-    char sid[LCP_SID_HEX + 1];
+    char secret[LCP_SID_HEX + 1];
     uint64_t seq; /* number of the first record sent on this connection */
     char app[LCP_NAME_MAX + 1];
     char host[LCP_NAME_MAX + 1];
@@ -73,8 +77,13 @@ int lcp_error_encode(uint64_t seq, uint16_t code, const char *text,
 int lcp_error_decode(const uint8_t *msg, size_t len, uint64_t *seq,
                      uint16_t *code, char *text, size_t textlen);
 
-/* A session id is exactly LCP_SID_HEX lower-case hex digits. */
+/* A session id (or secret) is exactly LCP_SID_HEX lower-case hex digits. */
 int lcp_sid_valid(const char *s);
 void lcp_sid_format(char out[LCP_SID_HEX + 1], const uint8_t raw[16]);
+
+/* The public session id of a session secret: the first 16 bytes of
+ * SHA-256("logcollect-sid:" || the secret's 16 raw bytes), in hex.
+ * Returns -1 when secret is not valid (lcp_sid_valid). */
+int lcp_sid_derive(const char *secret, char sid[LCP_SID_HEX + 1]);
 
 #endif

@@ -103,7 +103,7 @@ static int open_one(const struct addrinfo *ai, const lcp_keyring *ring, int idx)
     lcp_hello h = {.seq = 1, .pid = getpid()};
     uint8_t raw[16];
     RAND_bytes(raw, sizeof raw);
-    lcp_sid_format(h.sid, raw);
+    lcp_sid_format(h.secret, raw);
     snprintf(h.app, sizeof h.app, "idle");
     snprintf(h.host, sizeof h.host, "loadgen");
     int m = lcp_hello_encode(&h, buf, sizeof buf);

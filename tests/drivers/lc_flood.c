@@ -160,7 +160,7 @@ static int handle_msg(conn *c, const uint8_t *p, uint32_t len, const flood_opts 
             lcp_hello h = {.seq = 1, .pid = getpid()};
             uint8_t raw[16], msg[1024];
             RAND_bytes(raw, sizeof raw);
-            lcp_sid_format(h.sid, raw);
+            lcp_sid_format(h.secret, raw);
             snprintf(h.app, sizeof h.app, "flood");
             snprintf(h.host, sizeof h.host, "loadgen");
             int n = lcp_hello_encode(&h, msg, sizeof msg);

@@ -330,15 +330,23 @@ def authed_with(d, key):
     return s
 
 
-def hello(sock, sid=None, seq=1, app="lctest", pid=None, host="testhost"):
-    sid = sid or os.urandom(16).hex()
-    body = json.dumps({"v": 1, "sid": sid, "seq": seq, "app": app,
+def derive_sid(secret):
+    """The public session id of a session secret (docs/protocol.md 6.1)."""
+    import hashlib
+    return hashlib.sha256(b"logcollect-sid:" + bytes.fromhex(secret)).hexdigest()[:32]
+
+
+def hello(sock, secret=None, seq=1, app="lctest", pid=None, host="testhost"):
+    """Send HELLO with a session secret (random unless given); returns
+    WELCOME's fields, whose "sid" is checked to be derive_sid(secret)."""
+    secret = secret or os.urandom(16).hex()
+    body = json.dumps({"v": 1, "secret": secret, "seq": seq, "app": app,
                        "pid": os.getpid() if pid is None else pid, "host": host})
     send_frame(sock, bytes([HELLO]) + body.encode())
     msg = recv_frame(sock)
     check(msg[0] == WELCOME, "expected WELCOME, got type %d: %r" % (msg[0], msg[:80]))
     w = json.loads(msg[1:])
-    check(w["sid"] == sid, "WELCOME for another session")
+    check(w["sid"] == derive_sid(secret), "WELCOME for another session")
     return w
 
 

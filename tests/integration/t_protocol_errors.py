@@ -54,7 +54,7 @@ def scenario():
 
 
 def hello_raw(s):
-    send_frame(s, b'\x01{"v":1,"sid":"' + b"a" * 32 + b'","seq":1}')
+    send_frame(s, b'\x01{"v":1,"secret":"' + b"a" * 32 + b'","seq":1}')
 
 
 main(scenario)

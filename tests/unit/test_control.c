@@ -58,7 +58,7 @@ static void fill_hello(lcp_hello *h, const char *sid, uint64_t seq, const char *
                        const char *host, int64_t pid)
 {
     memset(h, 0, sizeof *h);
-    snprintf(h->sid, sizeof h->sid, "%s", sid);
+    snprintf(h->secret, sizeof h->secret, "%s", sid);
     h->seq = seq;
     snprintf(h->app, sizeof h->app, "%s", app);
     snprintf(h->host, sizeof h->host, "%s", host);
@@ -66,6 +66,36 @@ static void fill_hello(lcp_hello *h, const char *sid, uint64_t seq, const char *
 }
 
 /* ============================ HELLO ============================ */
+
+/* The public id is derived from the secret (vectors from Python:
+ * hashlib.sha256(b"logcollect-sid:" + bytes.fromhex(s)).hexdigest()[:32]). */
+START_TEST(test_sid_derive)
+{
+    char sid[LCP_SID_HEX + 1];
+    ck_assert_int_eq(lcp_sid_derive("0123456789abcdef0123456789abcdef", sid), 0);
+    ck_assert_str_eq(sid, "7c582080576ea0c20fa42d6f699bdf5c");
+    ck_assert_int_eq(lcp_sid_derive("00000000000000000000000000000000", sid), 0);
+    ck_assert_str_eq(sid, "02da5d602dfae2a31fdf481cf71c738d");
+    static const char *const bad[] = {"", "0123456789ABCDEF0123456789abcdef",
+                                      "0123456789abcdef0123456789abcde",
+                                      "0123456789abcdef0123456789abcdef0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_int_eq(lcp_sid_derive(bad[i], sid), -1);
+}
+END_TEST
+
+/* A HELLO naming the public id (the protocol before the secret) is refused
+ * with a message that says so. */
+START_TEST(test_hello_old_sid_refused)
+{
+    uint8_t msg[256];
+    lcp_hello h;
+    char err[200] = "";
+    size_t n = typed(LCP_MSG_HELLO, "{\"v\":1,\"sid\":\"" SID "\",\"seq\":1}", msg);
+    ck_assert_int_eq(hello_decode_exact(msg, n, &h, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "\"secret\""));
+}
+END_TEST
 
 START_TEST(test_hello_round_trip)
 {
@@ -97,7 +127,7 @@ START_TEST(test_hello_round_trip)
         json_t *o = json_loadb((const char *)buf + 1, (size_t)n - 1, 0, &e);
         ck_assert_msg(o != NULL, "case %zu: body is not JSON: %s", i, e.text);
         ck_assert_int_eq(json_integer_value(json_object_get(o, "v")), LCP_PROTO_VERSION);
-        ck_assert_str_eq(json_string_value(json_object_get(o, "sid")), v[i].sid);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "secret")), v[i].sid);
         ck_assert_int_eq(json_integer_value(json_object_get(o, "seq")), (json_int_t)v[i].seq);
         ck_assert_str_eq(json_string_value(json_object_get(o, "app")), v[i].app);
         json_decref(o);
@@ -107,7 +137,7 @@ START_TEST(test_hello_round_trip)
         char err[200] = "";
         ck_assert_msg(hello_decode_exact(buf, (size_t)n, &d, err, sizeof err) == 0,
                       "case %zu: %s", i, err);
-        ck_assert_str_eq(d.sid, v[i].sid);
+        ck_assert_str_eq(d.secret, v[i].sid);
         ck_assert_uint_eq(d.seq, v[i].seq);
         ck_assert_str_eq(d.app, v[i].app);
         ck_assert_str_eq(d.host, v[i].host);
@@ -153,7 +183,7 @@ START_TEST(test_hello_encode_refuses)
 }
 END_TEST
 
-#define HELLO_OK "{\"v\":1,\"sid\":\"" SID "\",\"seq\":5"
+#define HELLO_OK "{\"v\":1,\"secret\":\"" SID "\",\"seq\":5"
 
 START_TEST(test_hello_decode_minimal)
 {
@@ -164,7 +194,7 @@ START_TEST(test_hello_decode_minimal)
     /* app, host and pid are optional; unknown members are ignored */
     size_t n = typed(LCP_MSG_HELLO, HELLO_OK "}", msg);
     ck_assert_int_eq(hello_decode_exact(msg, n, &h, err, sizeof err), 0);
-    ck_assert_str_eq(h.sid, SID);
+    ck_assert_str_eq(h.secret, SID);
     ck_assert_uint_eq(h.seq, 5);
     ck_assert_str_eq(h.app, "");
     ck_assert_str_eq(h.host, "");
@@ -176,7 +206,7 @@ START_TEST(test_hello_decode_minimal)
 
     /* whitespace and member order do not matter */
     n = typed(LCP_MSG_HELLO,
-              " { \"seq\" : 9 , \"app\" : \"x\" , \"sid\" : \"" SID "\" , \"v\" : 1 } ", msg);
+              " { \"seq\" : 9 , \"app\" : \"x\" , \"secret\" : \"" SID "\" , \"v\" : 1 } ", msg);
     ck_assert_int_eq(hello_decode_exact(msg, n, &h, err, sizeof err), 0);
     ck_assert_uint_eq(h.seq, 9);
     ck_assert_str_eq(h.app, "x");
@@ -207,28 +237,28 @@ START_TEST(test_hello_decode_errors)
         "{",
         HELLO_OK "} trailing",
         /* missing fields */
-        "{\"sid\":\"" SID "\",\"seq\":5}",
+        "{\"secret\":\"" SID "\",\"seq\":5}",
         "{\"v\":1,\"seq\":5}",
-        "{\"v\":1,\"sid\":\"" SID "\"}",
+        "{\"v\":1,\"secret\":\"" SID "\"}",
         /* v */
-        "{\"v\":0,\"sid\":\"" SID "\",\"seq\":5}",
-        "{\"v\":\"1\",\"sid\":\"" SID "\",\"seq\":5}",
-        "{\"v\":1.0,\"sid\":\"" SID "\",\"seq\":5}",
-        "{\"v\":null,\"sid\":\"" SID "\",\"seq\":5}",
+        "{\"v\":0,\"secret\":\"" SID "\",\"seq\":5}",
+        "{\"v\":\"1\",\"secret\":\"" SID "\",\"seq\":5}",
+        "{\"v\":1.0,\"secret\":\"" SID "\",\"seq\":5}",
+        "{\"v\":null,\"secret\":\"" SID "\",\"seq\":5}",
         /* sid */
-        "{\"v\":1,\"sid\":\"0123456789ABCDEF0123456789abcdef\",\"seq\":5}",
-        "{\"v\":1,\"sid\":\"0123456789abcdef0123456789abcde\",\"seq\":5}",
-        "{\"v\":1,\"sid\":\"0123456789abcdef0123456789abcdef0\",\"seq\":5}",
-        "{\"v\":1,\"sid\":\"0123456789abcdef0123456789abcdeg\",\"seq\":5}",
-        "{\"v\":1,\"sid\":\"\",\"seq\":5}",
-        "{\"v\":1,\"sid\":12,\"seq\":5}",
-        "{\"v\":1,\"sid\":\"0123456789abcdef\\u00000123456789abcde\",\"seq\":5}",
+        "{\"v\":1,\"secret\":\"0123456789ABCDEF0123456789abcdef\",\"seq\":5}",
+        "{\"v\":1,\"secret\":\"0123456789abcdef0123456789abcde\",\"seq\":5}",
+        "{\"v\":1,\"secret\":\"0123456789abcdef0123456789abcdef0\",\"seq\":5}",
+        "{\"v\":1,\"secret\":\"0123456789abcdef0123456789abcdeg\",\"seq\":5}",
+        "{\"v\":1,\"secret\":\"\",\"seq\":5}",
+        "{\"v\":1,\"secret\":12,\"seq\":5}",
+        "{\"v\":1,\"secret\":\"0123456789abcdef\\u00000123456789abcde\",\"seq\":5}",
         /* seq */
-        "{\"v\":1,\"sid\":\"" SID "\",\"seq\":0}",
-        "{\"v\":1,\"sid\":\"" SID "\",\"seq\":-1}",
-        "{\"v\":1,\"sid\":\"" SID "\",\"seq\":\"5\"}",
-        "{\"v\":1,\"sid\":\"" SID "\",\"seq\":1.5}",
-        "{\"v\":1,\"sid\":\"" SID "\",\"seq\":18446744073709551615}",
+        "{\"v\":1,\"secret\":\"" SID "\",\"seq\":0}",
+        "{\"v\":1,\"secret\":\"" SID "\",\"seq\":-1}",
+        "{\"v\":1,\"secret\":\"" SID "\",\"seq\":\"5\"}",
+        "{\"v\":1,\"secret\":\"" SID "\",\"seq\":1.5}",
+        "{\"v\":1,\"secret\":\"" SID "\",\"seq\":18446744073709551615}",
         /* optional fields of the wrong type or size */
         HELLO_OK ",\"app\":7}",
         HELLO_OK ",\"host\":[\"h\"]}",
@@ -600,6 +630,8 @@ static Suite *control_suite(void)
     tcase_add_test(tc, test_error_text_cut);
     tcase_add_test(tc, test_error_decode);
     tcase_add_test(tc, test_sid);
+    tcase_add_test(tc, test_sid_derive);
+    tcase_add_test(tc, test_hello_old_sid_refused);
     suite_add_tcase(s, tc);
     return s;
 }
