@@ -10,6 +10,8 @@
  * accepting them and refusing any one bit changed or another vector's key,
  * and the server and client state machines, given the vector's nonces,
  * emitting exactly the vector's six frames (length header included).
+ * For every session vector: lcp_sid_derive() of the secret is the vector's
+ * sid (what HELLO's secret becomes in _sid).
  *
  * The file is found through $LC_VECTORS, else tests/vectors/handshake.json
  * in the working directory or in any folder above this binary.
@@ -25,6 +27,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "control.h"
 #include "frame.h"
 #include "keyfile.h"
 
@@ -48,9 +51,16 @@ typedef struct {
     int wire_from_daemon[WIRE_FRAMES];
 } hs_vector;
 
-/* Loaded once in main(), before the forked tests read it. */
+typedef struct {
+    char secret[LCP_SID_HEX + 1];
+    char sid[LCP_SID_HEX + 1];
+} sid_vector;
+
+/* Loaded once in main(), before the forked tests read them. */
 static hs_vector VEC[MAX_VECTORS];
 static int NVEC;
+static sid_vector SIDS[MAX_VECTORS];
+static int NSIDS;
 
 /* ---- loading --------------------------------------------------------- */
 
@@ -114,6 +124,19 @@ static int load_vector(json_t *v, hs_vector *out)
     return 0;
 }
 
+static int load_sid_vector(json_t *v, sid_vector *out)
+{
+    const char *secret = json_string_value(json_object_get(v, "secret"));
+    const char *sid = json_string_value(json_object_get(v, "sid"));
+    if (!secret || !sid || strlen(secret) != LCP_SID_HEX || strlen(sid) != LCP_SID_HEX) {
+        fprintf(stderr, "test_vectors: a session vector without a 32-digit secret and sid\n");
+        return -1;
+    }
+    memcpy(out->secret, secret, LCP_SID_HEX + 1);
+    memcpy(out->sid, sid, LCP_SID_HEX + 1);
+    return 0;
+}
+
 /* dir/VEC_FILE for the folders from the binary's up to /; 0 when found. */
 static int find_beside_binary(char *path, size_t cap)
 {
@@ -164,11 +187,16 @@ static int load_vectors(void)
     int rc = 0;
     for (size_t i = 0; i < json_array_size(hs) && NVEC < MAX_VECTORS && rc == 0; i++)
         rc = load_vector(json_array_get(hs, i), &VEC[NVEC++]);
+    json_t *sess = json_object_get(doc, "session");
+    NSIDS = 0;
+    for (size_t i = 0; i < json_array_size(sess) && NSIDS < MAX_VECTORS && rc == 0; i++)
+        rc = load_sid_vector(json_array_get(sess, i), &SIDS[NSIDS++]);
     json_decref(doc);
     if (rc != 0)
         return -1;
-    if (NVEC == 0) {
-        fprintf(stderr, "test_vectors: %s holds no handshake vectors\n", path);
+    if (NVEC < 2 || NSIDS == 0) {
+        fprintf(stderr, "test_vectors: %s holds fewer than 2 handshake vectors or no "
+                        "session vector\n", path);
         return -1;
     }
     return 0;
@@ -342,6 +370,16 @@ START_TEST(test_wrong_key_refused)
 }
 END_TEST
 
+/* HELLO's secret -> the public _sid, as the vector says. */
+START_TEST(test_sid_derivation)
+{
+    const sid_vector *v = &SIDS[_i];
+    char sid[LCP_SID_HEX + 1];
+    ck_assert_int_eq(lcp_sid_derive(v->secret, sid), 0);
+    ck_assert_str_eq(sid, v->sid);
+}
+END_TEST
+
 static Suite *vectors_suite(void)
 {
     Suite *s = suite_create("vectors");
@@ -349,9 +387,11 @@ static Suite *vectors_suite(void)
     tcase_add_loop_test(tc, test_answers_match, 0, NVEC);
     tcase_add_loop_test(tc, test_checks_match, 0, NVEC);
     tcase_add_loop_test(tc, test_state_machines_emit_the_wire, 0, NVEC);
-    if (NVEC > 1)
-        tcase_add_loop_test(tc, test_wrong_key_refused, 0, NVEC);
+    tcase_add_loop_test(tc, test_wrong_key_refused, 0, NVEC);
     suite_add_tcase(s, tc);
+    TCase *ts = tcase_create("session");
+    tcase_add_loop_test(ts, test_sid_derivation, 0, NSIDS);
+    suite_add_tcase(s, ts);
     return s;
 }
 
