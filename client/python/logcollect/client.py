@@ -154,6 +154,7 @@ def timestamp(t):
 # cannot encode as its repr().
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False,
                            default=repr).encode
+_esc = json.encoder.encode_basestring  # a str as a quoted JSON string, in C
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 _MAX_DEPTH = 100
 
@@ -558,7 +559,7 @@ class Client(object):
             lname = _resolve_level(level)
         if msg.__class__ is not str:
             msg = str(msg)
-        d = {"ts": timestamp(time.time()), "level": lname, "msg": msg}
+        ts = timestamp(time.time())
         if fields:
             for k in fields:
                 if k[:1] == "_" or k in ("ts", "level", "msg") or not k:
@@ -566,8 +567,23 @@ class Client(object):
                         "log: field name %r is reserved (names starting with '_' are the "
                         "collector's; ts, level and msg are set by the library; rename "
                         "the field)" % k[:64])
+        # The fast path builds the JSON text directly (the names need no
+        # escaping); anything unusual is redone through encode_record.
+        try:
+            s = '{"ts":"%s","level":"%s","msg":%s' % (ts, lname, _esc(msg))
+            if fields:
+                s += "".join(["," + _esc(k) + ":" + (_esc(v) if v.__class__ is str
+                                                      else _encode(v))
+                              for k, v in fields.items()])
+            s += "}"
+            if "\\u0000" in s:
+                raise ValueError
+            data = s.encode("utf-8")
+        except (ValueError, TypeError, RecursionError):
+            d = {"ts": ts, "level": lname, "msg": msg}
             d.update(fields)
-        return self._enqueue(encode_record(d), "log")
+            data = encode_record(d)
+        return self._enqueue(data, "log")
 
     def send_json(self, record):
         """Queue a whole record given as JSON text (str or bytes): one object

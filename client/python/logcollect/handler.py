@@ -14,8 +14,9 @@ has its own), which keeps a call to a few microseconds.
 import logging
 import os
 import threading
+from itertools import islice
 
-from .client import Client, encode_record, logging_level_name, timestamp
+from .client import Client, _encode, _esc, encode_record, logging_level_name, timestamp
 from .errors import ClosedError
 
 # The attributes every LogRecord has (and those Formatter and asyncio add):
@@ -29,11 +30,12 @@ _LEVELS = dict((lv, logging_level_name(lv)) for lv in range(0, 61))
 _exc_formatter = logging.Formatter()
 
 
-def _free_name(k, d):
+def _free_name(k, rd):
     """A name for an extra field that collides with the collector's ``_``
-    fields or with ours: prefixed with "x" until it is free."""
+    fields or with ours: prefixed with "x" until it is free (of ours and of
+    the record's other attributes)."""
     k = "x" + k
-    while k in d or k in _OWN:
+    while k in rd or k in _OWN:
         k = "x" + k
     return k
 
@@ -45,6 +47,8 @@ class Handler(logging.Handler):
     the handler makes its own ``Client(**client_kwargs)`` and closes it in
     ``close()``.
     """
+
+    _owns = False
 
     def __init__(self, level=logging.NOTSET, client=None, **client_kwargs):
         logging.Handler.__init__(self, level)
@@ -69,36 +73,64 @@ class Handler(logging.Handler):
 
     def emit(self, record):
         try:
-            rd = record.__dict__
-            levelno = record.levelno
-            lname = _LEVELS.get(levelno)
-            if lname is None:
-                lname = logging_level_name(levelno)
-            d = {"ts": timestamp(record.created), "level": lname,
-                 "msg": record.getMessage() if self.formatter is None else self.format(record),
-                 "logger": record.name, "pid": record.process, "thread": record.threadName,
-                 "module": record.module, "func": record.funcName, "line": record.lineno}
-            if record.exc_info:
-                if not record.exc_text:
-                    record.exc_text = _exc_formatter.formatException(record.exc_info)
-                d["exc"] = record.exc_text
-            elif record.exc_text:
-                d["exc"] = record.exc_text
-            if record.stack_info:
-                d["stack"] = record.stack_info
-            if len(rd) > _NSTD:
-                for k in [k for k in rd if k not in _STD]:
-                    v = rd[k]
-                    if k[:1] == "_" or k in _OWN or not k:
-                        k = _free_name(k, d)
-                    d[k] = v
-            self.client._enqueue(encode_record(d), "Handler")
+            self.client._enqueue(self.encode(record), "Handler")
         except ClosedError:
             pass  # the process is exiting, or the client was closed
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
+
+    def encode(self, record):
+        """The record's JSON, as UTF-8 bytes.  The fast path formats the
+        text directly; any value it cannot take as is (None where a string
+        is expected, NUL, lone surrogates, NaN, ...) makes it build a dict
+        and go through the careful encoder instead."""
+        rd = record.__dict__
+        lname = _LEVELS.get(record.levelno)
+        if lname is None:
+            lname = logging_level_name(record.levelno)
+        msg = record.getMessage() if self.formatter is None else self.format(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _exc_formatter.formatException(record.exc_info)
+        # extra= fields come after the standard attributes in __dict__
+        extras = [k for k in islice(rd, _NSTD, None) if k not in _STD] \
+            if len(rd) > _NSTD else None
+        try:
+            s = ('{"ts":"%s","level":"%s","msg":%s,"logger":%s,"pid":%d,"thread":%s,'
+                 '"module":%s,"func":%s,"line":%d' % (
+                     timestamp(record.created), lname, _esc(msg), _esc(record.name),
+                     record.process, _esc(record.threadName), _esc(record.module),
+                     _esc(record.funcName), record.lineno))
+            if record.exc_text:
+                s += ',"exc":' + _esc(record.exc_text)
+            if record.stack_info:
+                s += ',"stack":' + _esc(record.stack_info)
+            if extras:
+                for k in extras:
+                    v = rd[k]
+                    if k[:1] == "_" or k in _OWN or not k:
+                        k = _free_name(k, rd)
+                    s += "," + _esc(k) + ":" + (_esc(v) if v.__class__ is str else _encode(v))
+            s += "}"
+            if "\\u0000" in s:
+                raise ValueError
+            return s.encode("utf-8")
+        except (ValueError, TypeError, RecursionError):
+            pass
+        d = {"ts": timestamp(record.created), "level": lname, "msg": msg,
+             "logger": record.name, "pid": record.process, "thread": record.threadName,
+             "module": record.module, "func": record.funcName, "line": record.lineno}
+        if record.exc_text:
+            d["exc"] = record.exc_text
+        if record.stack_info:
+            d["stack"] = record.stack_info
+        for k in extras or ():
+            v = rd[k]
+            if k[:1] == "_" or k in _OWN or not k:
+                k = _free_name(k, rd)
+            d[k] = v
+        return encode_record(d)
 
     def flush(self, timeout=None):
         """Wait (up to timeout, default the client's close timeout) until
