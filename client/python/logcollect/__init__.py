@@ -13,7 +13,7 @@ See client/python/README.md (API) and docs/python.md (guide).
 """
 
 from .client import (ALERT, CRITICAL, DEBUG, EMERGENCY, ERROR, INFO, NOTICE, WARNING,
-                     Client, level_from_name, level_name)
+                     Client, level_from_name, level_name, query_status)
 from .errors import (AuthError, BusyError, ClosedError, ConnectError, KeyFileError,
                      LogcollectError, PortFileError, ProtocolError, RejectedError, TimedOut,
                      TLSError, TooBigError)
@@ -22,7 +22,7 @@ from .handler import Handler, configure
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "Handler", "configure", "level_name", "level_from_name",
+    "Client", "Handler", "configure", "query_status", "level_name", "level_from_name",
     "EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG",
     "LogcollectError", "KeyFileError", "PortFileError", "ConnectError", "AuthError",
     "ProtocolError", "RejectedError", "ClosedError", "BusyError", "TLSError", "TimedOut",

@@ -1147,3 +1147,20 @@ class _Link(object):
             if left <= 0 or not p.poll(left * 1000.0):
                 return
 
+
+
+def query_status(port_file=None, key_file=None, timeout=5.0, tls_ca=None,
+                 tls_fingerprint=None, tls_cert=None, tls_key=None):
+    """The collector's counters, as a dict (STATUS, protocol.md 6.5).  One
+    short connection of its own (it authenticates like any client, so only
+    key holders can read them); raises the reason when it cannot."""
+    port_file = port_file or os.environ.get("LOGCOLLECT_PORT_FILE") or DEFAULT_PORT_FILE
+    key_file = key_file or os.environ.get("LOGCOLLECT_KEY_FILE") or DEFAULT_KEY_FILE
+    secret = secrets.token_hex(16)
+    target = C.Target(port_file=port_file, key_file=key_file, key=P.read_key(key_file),
+                      secret=secret, sid=P.derive_sid(secret), seq=1,
+                      app="logcollect-status", pid=os.getpid(),
+                      host=_utf8_prefix(socket.gethostname(), P.NAME_MAX),
+                      tls=TLSSettings(tls_ca, tls_fingerprint, tls_cert, tls_key),
+                      timeout=float(timeout))
+    return C.query_status(target)

@@ -384,3 +384,30 @@ def connect(target, wake_fd=None):
     except BaseException:
         sock.close()
         raise
+
+
+def query_status(target):
+    """The collector's counters (a dict): one short connection that
+    authenticates, says HELLO with a session of its own, and sends nothing
+    but a STATUS request."""
+    c = connect(target)
+    try:
+        deadline = time.monotonic() + target.timeout
+        _send_all(c, P.frame(P.STATUS_REQUEST), deadline, None)
+        while True:
+            try:
+                msg = _recv_frame(c, P.FRAME_MAX, deadline, None)
+            except TimedOut:
+                raise TimedOut("no STATUS reply from logcollectord at %s within %d ms"
+                               % (c.peer, target.timeout * 1000)) from None
+            if msg[:1] == bytes((P.MSG_STATUS_REPLY,)):
+                return P.decode_status(msg)
+            if msg[:1] == bytes((P.MSG_ERROR,)):
+                seq, code, text = P.decode_error(msg)
+                if seq == 0 and code >= 100:
+                    raise conn_error(code, text, c.peer)
+    except OSError as e:
+        raise ClosedError("lost the connection to logcollectord at %s: %s"
+                          % (c.peer, e.strerror or e)) from None
+    finally:
+        c.close()
