@@ -14,6 +14,7 @@ Connection.send_some() report "would block" as None, as the sender thread
 expects.
 """
 
+import codecs
 import errno
 import os
 import secrets
@@ -25,6 +26,11 @@ import time
 from . import protocol as P
 from .errors import (AuthError, BusyError, ClosedError, ConnectError, LogcollectError,
                      ProtocolError, TimedOut, TLSError)
+
+# Look the "idna" codec up now, in the importing thread: ssl encodes the
+# server name with it, and a first lookup (an import) in a thread of a
+# forked child can fail on a module lock held by a thread of the parent.
+codecs.lookup("idna")
 
 _POLLIN = select.POLLIN
 _POLLOUT = select.POLLOUT
@@ -157,36 +163,55 @@ def wait_fd(fd, events, deadline, wake_fd):
             return True
 
 
+def _sockaddr(host, port):
+    """(family, address) for the port file's address literal, without the
+    resolver: getaddrinfo and the "idna" codec it needs are not safe to
+    call first in a thread of a freshly forked child (a lock or a module
+    import held by a thread of the parent that no longer exists)."""
+    h = host.split("%", 1)[0]
+    try:
+        socket.inet_pton(socket.AF_INET, h)
+        return socket.AF_INET, (host.encode("ascii"), port)
+    except (OSError, UnicodeEncodeError):
+        pass
+    try:
+        socket.inet_pton(socket.AF_INET6, h)
+    except (OSError, UnicodeEncodeError):
+        return None, None
+    scope = 0
+    if "%" in host:
+        name = host.split("%", 1)[1]
+        try:
+            scope = int(name) if name.isdigit() else socket.if_nametoindex(name)
+        except OSError:
+            return None, None
+    return socket.AF_INET6, (h.encode("ascii"), port, 0, scope)
+
+
 def _tcp_connect(pi, target, deadline, wake_fd):
     """A connected non-blocking TCP socket to the port file's address."""
-    fam = socket.AF_INET6 if ":" in pi.host else socket.AF_INET
-    try:
-        infos = socket.getaddrinfo(pi.host, pi.port, fam, socket.SOCK_STREAM, 0,
-                                   socket.AI_NUMERICHOST | socket.AI_NUMERICSERV)
-    except socket.gaierror as e:
+    af, addr = _sockaddr(pi.host, pi.port)
+    if af is None:
         raise ConnectError("cannot connect to logcollectord: address \"%s\" in port file "
-                           "%s: %s" % (pi.host, target.port_file, e.strerror)) from None
+                           "%s is not an IPv4 or IPv6 address" % (pi.host, target.port_file))
     err = None
-    for af, st, proto, _, addr in infos:
-        s = socket.socket(af, st, proto)
-        try:
-            s.setblocking(False)
-            rc = s.connect_ex(addr)
-            if rc in (errno.EINPROGRESS, errno.EINTR, errno.EAGAIN):
-                if not wait_fd(s.fileno(), _POLLOUT, deadline, wake_fd):
-                    rc = errno.ETIMEDOUT
-                else:
-                    rc = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if rc == 0:
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                return s
-            err = rc
-        except BaseException:
-            s.close()
-            raise
+    s = socket.socket(af, socket.SOCK_STREAM)
+    try:
+        s.setblocking(False)
+        rc = s.connect_ex(addr)
+        if rc in (errno.EINPROGRESS, errno.EINTR, errno.EAGAIN):
+            if not wait_fd(s.fileno(), _POLLOUT, deadline, wake_fd):
+                rc = errno.ETIMEDOUT
+            else:
+                rc = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if rc == 0:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return s
+        err = rc
+    except BaseException:
         s.close()
-        if err == errno.ETIMEDOUT:
-            break
+        raise
+    s.close()
     if err == errno.ETIMEDOUT:
         hint = "no answer within %d ms (firewall? is logcollectord stuck?)" % (
             target.timeout * 1000)
