@@ -180,7 +180,8 @@ def python_module(path, build, interp, env, timeout):
              PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests", "python"),
                                          os.path.join(ROOT, "tests", "integration"),
                                          os.path.join(ROOT, "client", "python")]))
-    argv = [exe, "-m", "unittest", "-v", mod]
+    # (lctest leaves files to the garbage collector: no ResourceWarning noise)
+    argv = [exe, "-W", "ignore::ResourceWarning", "-m", "unittest", "-v", mod]
     start = time.monotonic()
     p = subprocess.Popen(argv, env=e, cwd=os.path.join(ROOT, "tests", "python"),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,0 +1,106 @@
+"""multiprocessing.Pool of 8 workers under each start method (spawn, fork,
+forkserver), each of the 8 tasks logging 2,000 records through `logging`:
+every record arrives exactly once (counted by task and number), every
+worker process in a session of its own, never the parent's.
+
+spawn and forkserver: the workers' pool initializer calls configure(),
+which finds the collector from the environment (nothing is passed).
+fork: the parent configured logging and logged before the fork; each
+child notices it is a new process and starts its own session on its own
+connection.  The fork pool is ended with terminate() after every task
+flushed (nothing is lost), the others with close() + join()."""
+# LCTEST: plain-only
+# LCTEST: timeout=300
+
+import collections
+import logging
+import multiprocessing
+import os
+import unittest
+
+from lcpy import Daemon
+
+import logcollect
+import poolwork
+
+WORKERS, TASKS, N = 8, 8, 2000
+
+
+class Pools(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon()
+        cls.saved_env = dict(os.environ)
+        os.environ.update(cls.d.env(LOGCOLLECT_APP="pytest-pool"))
+
+    @classmethod
+    def tearDownClass(cls):
+        os.environ.clear()
+        os.environ.update(cls.saved_env)
+        cls.d.stop()
+
+    def run_pool(self, method, terminate=False):
+        if method not in multiprocessing.get_all_start_methods():
+            self.skipTest("no %s start method here" % method)
+        ctx = multiprocessing.get_context(method)
+        init = None if method == "fork" else poolwork.init
+        pool = ctx.Pool(WORKERS, initializer=init)
+        try:
+            results = pool.map(poolwork.work, [(method, t, N) for t in range(TASKS)], chunksize=1)
+        finally:
+            if terminate:
+                pool.terminate()
+            else:
+                pool.close()
+            pool.join()
+        self.assertTrue(all(ok for _, _, ok in results), "a worker's flush timed out: %r" % results)
+        lines = [l for l in self.d.lines() if l.get("method") == method]
+        seen = collections.Counter((l["task"], l["n"]) for l in lines)
+        missing = [(t, i) for t in range(TASKS) for i in range(N) if (t, i) not in seen]
+        repeated = [k for k, v in seen.items() if v > 1]
+        self.assertEqual((len(missing), len(repeated), len(lines)), (0, 0, TASKS * N),
+                         "%s: %d lines, missing e.g. %r, repeated e.g. %r" %
+                         (method, len(lines), missing[:5], repeated[:5]))
+        # one session per worker process, numbered 1, 2, ... in order
+        sids = {}
+        for l in lines:
+            sids.setdefault(l["_sid"], []).append(l)
+            self.assertEqual(l["_pid"], l["pid"])
+            self.assertEqual(l["msg"], "task %d rec %d" % (l["task"], l["n"]))
+        by_pid = collections.defaultdict(set)
+        for sid, ls in sids.items():
+            by_pid[ls[0]["_pid"]].add(sid)
+            self.assertEqual(len({l["_pid"] for l in ls}), 1, "a session shared between processes")
+            seqs = [l["_seq"] for l in ls]
+            self.assertEqual(seqs, sorted(seqs))
+        self.assertTrue(all(len(s) == 1 for s in by_pid.values()), "a process with two sessions")
+        self.assertNotIn(os.getpid(), by_pid)
+        self.assertEqual({(pid, sid) for pid, sid, _ in results},
+                         {(pid, next(iter(s))) for pid, s in by_pid.items()})
+        return lines, sids
+
+    def test_spawn(self):
+        self.run_pool("spawn")
+
+    def test_forkserver(self):
+        self.run_pool("forkserver")
+
+    def test_fork(self):
+        """The parent logs before and after the pool; the children never
+        use its session (nor its socket or lock)."""
+        h = logcollect.configure(level=logging.INFO)
+        log = logging.getLogger("pool.parent")
+        log.info("parent before", extra={"method": "parent"})
+        self.assertTrue(h.client.flush(30))
+        _, sids = self.run_pool("fork", terminate=True)
+        log.info("parent after", extra={"method": "parent"})
+        self.assertTrue(h.client.flush(30))
+        parent = [l for l in self.d.lines() if l.get("method") == "parent"]
+        self.assertEqual([l["msg"] for l in parent], ["parent before", "parent after"])
+        self.assertEqual([l["_seq"] for l in parent], [1, 2])
+        self.assertEqual(parent[0]["_sid"], parent[1]["_sid"])
+        self.assertNotIn(parent[0]["_sid"], sids)
+
+
+if __name__ == "__main__":
+    unittest.main()
