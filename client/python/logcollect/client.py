@@ -60,6 +60,7 @@ BACKOFF_MIN = 0.050
 BACKOFF_MAX = 5.0
 HEALTHY_AFTER = 1.0      # a connection that lasted this long resets the back-off
 INFLIGHT_POLL = 0.002    # while records await an ACK, look at the queue this often
+PACE = 0.004             # unless someone waits, send (and read ACKs) at most this often
 DRAIN_MAX = 10.0         # after ERROR 102, wait at most this for the close
 CLOSE_LINGER = 0.5       # at close, read the last ACKs for at most this
 CHUNK_BYTES = 256 << 10  # records are sent and released in chunks of about this
@@ -140,12 +141,9 @@ def timestamp(t):
     sec = int(t)
     cached = _TsCache.head
     if cached[0] != sec:
-        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)))
         _TsCache.head = cached
-    us = int((t - sec) * 1000000.0)
-    if us > 999999:
-        us = 999999
-    return "%s.%06dZ" % (cached[1], us)
+    return cached[1] + "%06dZ" % ((t - sec) * 1000000.0)
 
 
 # ---- JSON ------------------------------------------------------------------------
@@ -181,6 +179,32 @@ def _clean(v, depth=0):
     except Exception as e:  # a broken __repr__ must not lose the record
         r = "<unrepresentable %s: %s>" % (type(v).__name__, type(e).__name__)
     return _BAD_CHARS.sub("\ufffd", r)
+
+
+_INF = float("inf")
+
+
+def json_value(v):
+    """One value as JSON text, quickly for the usual types (str, int,
+    float, bool, None); others through the encoder (repr() for what json
+    cannot encode).  Raises ValueError for NaN and infinities (the caller
+    then takes the careful path)."""
+    t = v.__class__
+    if t is str:
+        return _esc(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is float:
+        if v != v or v == _INF or v == -_INF:
+            raise ValueError("not finite")
+        return float.__repr__(v)
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return _encode(v)
 
 
 def encode_record(d):
@@ -446,7 +470,7 @@ class Client(object):
         self._pending_bytes = 0
         self._chunks = collections.deque()  # taken, not yet acknowledged
         self._qbytes = 0         # frame bytes held (pending + chunks)
-        self._qrecords = 0
+        self._released = 0       # records up to this one are freed
         self._next_seq = 1
         self._head_seq = 1       # first record held
         self._acked = 0
@@ -454,7 +478,7 @@ class Client(object):
         self._started = 0        # last record of the chunks whose sending began
         self._max_record = 0
         self._pending_dropped = 0
-        self._records = self._dropped = self._notices = self._resent = 0
+        self._dropped = self._notices = self._resent = 0
         self._rejected = self._connects = self._connect_failures = 0
         self._rej_count = 0
         self._rej_first = None
@@ -572,8 +596,7 @@ class Client(object):
         try:
             s = '{"ts":"%s","level":"%s","msg":%s' % (ts, lname, _esc(msg))
             if fields:
-                s += "".join(["," + _esc(k) + ":" + (_esc(v) if v.__class__ is str
-                                                      else _encode(v))
+                s += "".join(["," + _esc(k) + ":" + json_value(v)
                               for k, v in fields.items()])
             s += "}"
             if "\\u0000" in s:
@@ -621,9 +644,7 @@ class Client(object):
             self._pending.append(frame)
             self._pending_bytes += need
             self._qbytes += need
-            self._qrecords += 1
             self._next_seq += 1
-            self._records += 1
             if self._idle:
                 self._idle = False
                 wake = True
@@ -647,6 +668,8 @@ class Client(object):
                 self._pending_dropped += 1
                 return False
             self._space_waiters += 1
+            if self._space_waiters == 1:
+                self._wake()
             try:
                 self._space_cv.wait(left)
             finally:
@@ -663,7 +686,6 @@ class Client(object):
         self._pending.append(_pack_header(len(rec)) + rec)
         self._pending_bytes += need
         self._qbytes += need
-        self._qrecords += 1
         self._next_seq += 1
         self._notices += 1
         self._pending_dropped = 0
@@ -695,6 +717,8 @@ class Client(object):
                 if not self._running:
                     break
                 self._ack_waiters += 1
+                if self._ack_waiters == 1:
+                    self._wake()  # stop pacing: ACKs are awaited
                 try:
                     self._ack_cv.wait(left)
                 finally:
@@ -753,7 +777,7 @@ class Client(object):
         with self._lock:
             err = self._last_error
             return {
-                "records": self._records,
+                "records": self._next_seq - 1 - self._notices,
                 "dropped": self._dropped,
                 "notices": self._notices,
                 "last_seq": self._next_seq - 1,
@@ -764,7 +788,7 @@ class Client(object):
                 "connects": self._connects,
                 "connect_failures": self._connect_failures,
                 "queue_bytes": self._qbytes,
-                "queue_records": self._qrecords,
+                "queue_records": self._next_seq - 1 - self._released,
                 "connected": self._connected,
                 "last_error": str(err) if err is not None else "",
                 "sid": self._sid,
@@ -906,7 +930,7 @@ class _Link(object):
             while chunks and chunks[0].last <= c._acked:
                 ch = chunks.popleft()
                 c._qbytes -= len(ch.data)
-                c._qrecords -= ch.last - ch.first + 1
+                c._released = ch.last
                 freed = True
             if freed and c._space_waiters:
                 c._space_cv.notify_all()
@@ -922,18 +946,14 @@ class _Link(object):
                 return []
             c._pending = []
             first = c._next_seq - len(frames)
+            size = c._pending_bytes
             c._pending_bytes = 0
-        out = []
-        i = 0
+        # Chunks of about CHUNK_BYTES, split by count (no loop over records).
         n = len(frames)
-        while i < n:
-            j = i
-            size = 0
-            while j < n and (size < CHUNK_BYTES or j == i):
-                size += len(frames[j])
-                j += 1
-            out.append(_Chunk(first + i, first + j - 1, b"".join(frames[i:j])))
-            i = j
+        k = max(1, min(n, size // CHUNK_BYTES))
+        step = -(-n // k)
+        out = [_Chunk(first + i, first + min(i + step, n) - 1, b"".join(frames[i:i + step]))
+               for i in range(0, n, step)]
         with c._lock:
             c._chunks.extend(out)
         return out
@@ -1018,9 +1038,11 @@ class _Link(object):
     def _loop(self, sendq):
         c = self.c
         cn = self.conn
-        p = select.poll()
+        p = select.poll()          # the socket and the wake-up pipe
+        pw = select.poll()         # the wake-up pipe only (pacing)
         fd = cn.fileno()
         p.register(c._wake_r, select.POLLIN)
+        pw.register(c._wake_r, select.POLLIN)
         view = None             # what is left of the chunk being sent
         cur = None
         want_out = False
@@ -1074,24 +1096,34 @@ class _Link(object):
                 idle = view is None and not sendq and not c._pending and not inflight \
                     and not self.draining
                 c._idle = idle
-            if idle:
-                timeout = None
+                # Someone waits for ACKs or room, or the queue is half full:
+                # answer ACKs at once.  Otherwise pace: let records and ACKs
+                # gather for a few ms, so that one pass of this loop (tens
+                # of microseconds of Python) serves hundreds of records.
+                urgent = c._ack_waiters or c._space_waiters or c._stop or \
+                    c._qbytes * 2 > c._limit
+                big = c._pending_bytes >= CHUNK_BYTES
+            timeout = None
+            pace = False
+            if idle or want_out:
+                pass
             elif self.draining:
                 timeout = drain_deadline - time.monotonic()
                 if timeout <= 0:
                     return self.lost(ClosedError(
                         "logcollectord at %s said it is stopping but did not close the "
                         "connection within %d s" % (cn.peer, DRAIN_MAX)))
-            elif view is None and not sendq:
+            elif big:
+                continue
+            elif urgent:
                 timeout = INFLIGHT_POLL
-                with c._lock:
-                    if c._pending:
-                        timeout = 0 if len(c._pending) > 64 else INFLIGHT_POLL
             else:
-                timeout = None
-            ev = cn.rd_events | (cn.wr_events if want_out else 0)
-            p.register(fd, ev)
-            ready = p.poll(None if timeout is None else timeout * 1000.0)
+                pace = True
+            if pace:
+                ready = pw.poll(PACE * 1000.0)
+            else:
+                p.register(fd, cn.rd_events | (cn.wr_events if want_out else 0))
+                ready = p.poll(None if timeout is None else timeout * 1000.0)
             for f, revents in ready:
                 if f == c._wake_r:
                     self._drain_wake()

@@ -16,7 +16,7 @@ import os
 import threading
 from itertools import islice
 
-from .client import Client, _encode, _esc, encode_record, logging_level_name, timestamp
+from .client import Client, _esc, encode_record, json_value, logging_level_name, timestamp
 from .errors import ClosedError
 
 # The attributes every LogRecord has (and those Formatter and asyncio add):
@@ -111,7 +111,7 @@ class Handler(logging.Handler):
                     v = rd[k]
                     if k[:1] == "_" or k in _OWN or not k:
                         k = _free_name(k, rd)
-                    s += "," + _esc(k) + ":" + (_esc(v) if v.__class__ is str else _encode(v))
+                    s += "," + _esc(k) + ":" + json_value(v)
             s += "}"
             if "\\u0000" in s:
                 raise ValueError

@@ -189,7 +189,7 @@ class TLSSettings(object):
         """A TLSError for an SSLError raised by the handshake."""
         if isinstance(e, ssl.SSLCertVerificationError):
             hint = ""
-            msg = getattr(e, "verify_message", "") or str(e)
+            msg = (getattr(e, "verify_message", "") or str(e)).rstrip(".")
             if "mismatch" in msg.lower():
                 hint = ": the certificate does not name the address in the port file"
             return TLSError("the TLS certificate of logcollectord at %s is not trusted: "
