@@ -400,6 +400,9 @@ def connect(target, wake_fd=None):
         _handshake(c, target, deadline, wake_fd)
         _hello(c, target, deadline, wake_fd)
         return c
+    except LogcollectError:  # TimedOut is an OSError too (TimeoutError)
+        sock.close()
+        raise
     except OSError as e:
         sock.close()
         if isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLEOFError):
@@ -431,6 +434,8 @@ def query_status(target):
                 seq, code, text = P.decode_error(msg)
                 if seq == 0 and code >= 100:
                     raise conn_error(code, text, c.peer)
+    except LogcollectError:
+        raise
     except OSError as e:
         raise ClosedError("lost the connection to logcollectord at %s: %s"
                           % (c.peer, e.strerror or e)) from None
