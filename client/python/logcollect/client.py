@@ -115,7 +115,6 @@ for _a, _i in _ALIASES.items():
     _LEVELS[_a] = _LEVELS[_a.upper()] = LEVEL_NAMES[_i]
 for _l in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL):
     _LEVELS[_l] = logging_level_name(_l)
-_LEVELS.pop(True, None)
 
 
 def _resolve_level(level):
