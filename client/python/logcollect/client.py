@@ -303,6 +303,8 @@ def _after_fork_child():
     for c in _clients:
         c._reset_in_child()
     _registry_lock = threading.Lock()
+    if _clients and not _mp_hooked and "multiprocessing.util" in sys.modules:
+        _hook_multiprocessing()  # a multiprocessing child: see _hook_multiprocessing
 
 
 def _exit_hook():
