@@ -60,7 +60,8 @@ BACKOFF_MIN = 0.050
 BACKOFF_MAX = 5.0
 HEALTHY_AFTER = 1.0      # a connection that lasted this long resets the back-off
 INFLIGHT_POLL = 0.002    # while records await an ACK, look at the queue this often
-PACE = 0.004             # unless someone waits, send (and read ACKs) at most this often
+PACE = 0.010             # unless someone waits, send (and read ACKs) at most this often,
+WAKE_COUNT = 512         # or when this many records are waiting (a log call wakes it)
 DRAIN_MAX = 10.0         # after ERROR 102, wait at most this for the close
 CLOSE_LINGER = 0.5       # at close, read the last ACKs for at most this
 CHUNK_BYTES = 256 << 10  # records are sent and released in chunks of about this
@@ -646,7 +647,7 @@ class Client(object):
             self._pending_bytes += need
             self._qbytes += need
             self._next_seq += 1
-            if self._idle:
+            if self._idle or len(self._pending) == WAKE_COUNT:
                 self._idle = False
                 wake = True
         if wake:
@@ -1099,8 +1100,9 @@ class _Link(object):
                 c._idle = idle
                 # Someone waits for ACKs or room, or the queue is half full:
                 # answer ACKs at once.  Otherwise pace: let records and ACKs
-                # gather for a few ms, so that one pass of this loop (tens
-                # of microseconds of Python) serves hundreds of records.
+                # gather (PACE, or WAKE_COUNT records), so that one pass of
+                # this loop (tens of microseconds of Python) serves hundreds
+                # of records.
                 urgent = c._ack_waiters or c._space_waiters or c._stop or \
                     c._qbytes * 2 > c._limit
                 big = c._pending_bytes >= CHUNK_BYTES

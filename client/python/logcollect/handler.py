@@ -28,6 +28,8 @@ _OWN = frozenset(("ts", "level", "msg", "logger", "pid", "thread", "module", "fu
                   "exc", "stack"))
 _LEVELS = dict((lv, logging_level_name(lv)) for lv in range(0, 61))
 _exc_formatter = logging.Formatter()
+_site_cache = {}
+_SITE_CACHE_MAX = 4096
 
 
 def _free_name(k, rd):
@@ -60,6 +62,7 @@ class Handler(logging.Handler):
                 raise TypeError("Handler: client arguments given with a client")
             self._owns = False
         self.client = client
+        self._enqueue = client._enqueue
 
     def handle(self, record):
         # No handler lock: emit only touches the record and the client's
@@ -73,7 +76,7 @@ class Handler(logging.Handler):
 
     def emit(self, record):
         try:
-            self.client._enqueue(self.encode(record), "Handler")
+            self._enqueue(self.encode(record), "Handler")
         except ClosedError:
             pass  # the process is exiting, or the client was closed
         except RecursionError:
@@ -97,11 +100,20 @@ class Handler(logging.Handler):
         extras = [k for k in islice(rd, _NSTD, None) if k not in _STD] \
             if len(rd) > _NSTD else None
         try:
-            s = ('{"ts":"%s","level":"%s","msg":%s,"logger":%s,"pid":%d,"thread":%s,'
-                 '"module":%s,"func":%s,"line":%d' % (
-                     timestamp(record.created), lname, _esc(msg), _esc(record.name),
-                     record.process, _esc(record.threadName), _esc(record.module),
-                     _esc(record.funcName), record.lineno))
+            # logger, pid, thread, module, func and line repeat for every
+            # record of a call site in a thread: format them once.
+            key = (record.name, record.process, record.threadName, record.module,
+                   record.funcName, record.lineno)
+            mid = _site_cache.get(key)
+            if mid is None:
+                mid = (',"logger":%s,"pid":%d,"thread":%s,"module":%s,"func":%s,"line":%d'
+                       % (_esc(record.name), record.process, _esc(record.threadName),
+                          _esc(record.module), _esc(record.funcName), record.lineno))
+                if len(_site_cache) >= _SITE_CACHE_MAX:
+                    _site_cache.clear()
+                _site_cache[key] = mid
+            s = ('{"ts":"' + timestamp(record.created) + '","level":"' + lname + '","msg":' +
+                 _esc(msg) + mid)
             if record.exc_text:
                 s += ',"exc":' + _esc(record.exc_text)
             if record.stack_info:
