@@ -23,3 +23,15 @@ def work(args):
         log.info("task %d rec %d", task, i, extra={"method": method, "task": task, "n": i})
     ok = h.client.flush(120)
     return os.getpid(), h.client.sid, ok
+
+
+def work_no_flush(args):
+    """The same without the flush: what close() + join() must deliver (the
+    exit of a multiprocessing worker flushes, with the client's close
+    timeout)."""
+    method, task, n = args
+    logcollect.configure(level=logging.INFO)
+    log = logging.getLogger("pool.%s" % method)
+    for i in range(n):
+        log.info("task %d rec %d", task, i, extra={"method": method, "task": task, "n": i})
+    return os.getpid()

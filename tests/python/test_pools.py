@@ -8,7 +8,10 @@ which finds the collector from the environment (nothing is passed).
 fork: the parent configured logging and logged before the fork; each
 child notices it is a new process and starts its own session on its own
 connection.  The fork pool is ended with terminate() after every task
-flushed (nothing is lost), the others with close() + join()."""
+flushed (nothing is lost), the others with close() + join().
+
+And close() + join() without any flush in the tasks: each worker's exit
+flushes its client (docs/python.md: what Pool.terminate() costs instead)."""
 # LCTEST: plain-only
 # LCTEST: timeout=300
 
@@ -24,6 +27,7 @@ import logcollect
 import poolwork
 
 WORKERS, TASKS, N = 8, 8, 2000
+N_NO_FLUSH = 500
 
 
 class Pools(unittest.TestCase):
@@ -78,6 +82,31 @@ class Pools(unittest.TestCase):
         self.assertEqual({(pid, sid) for pid, sid, _ in results},
                          {(pid, next(iter(s))) for pid, s in by_pid.items()})
         return lines, sids
+
+    def no_flush(self, method):
+        """Tasks that never flush; the pool closed and joined."""
+        if method not in multiprocessing.get_all_start_methods():
+            self.skipTest("no %s start method here" % method)
+        tag = method + "-noflush"
+        ctx = multiprocessing.get_context(method)
+        pool = ctx.Pool(WORKERS, initializer=None if method == "fork" else poolwork.init)
+        pool.map(poolwork.work_no_flush, [(tag, t, N_NO_FLUSH) for t in range(TASKS)], chunksize=1)
+        pool.close()
+        pool.join()
+        # joined: every worker has exited, so its records were acknowledged
+        lines = [l for l in self.d.lines() if l.get("method") == tag]
+        seen = collections.Counter((l["task"], l["n"]) for l in lines)
+        self.assertEqual((len(lines), len(seen)), (TASKS * N_NO_FLUSH, TASKS * N_NO_FLUSH),
+                         "%s: %d lines, %d distinct" % (tag, len(lines), len(seen)))
+
+    def test_no_flush_close_join_spawn(self):
+        self.no_flush("spawn")
+
+    def test_no_flush_close_join_fork(self):
+        self.no_flush("fork")
+
+    def test_no_flush_close_join_forkserver(self):
+        self.no_flush("forkserver")
 
     def test_spawn(self):
         self.run_pool("spawn")
