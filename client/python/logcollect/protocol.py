@@ -63,13 +63,14 @@ _NAME_CHARS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
-def parse_keyfile(text, path="key file"):
+def parse_keyfile(text, path=None):
     """The keys of a key file's text, as a list of (name, bytes).
 
     One key per line, a bare hex string (named "default") or "NAME HEX";
     blank lines and lines starting with '#' are ignored.  Raises
     KeyFileError naming the line.
     """
+    where = "key file %s" % path if path else "the key file"
     keys = []
     for lineno, line in enumerate(text.split("\n"), 1):
         words = line.split()
@@ -80,29 +81,29 @@ def parse_keyfile(text, path="key file"):
         elif len(words) == 2:
             name, hexkey = words
         else:
-            raise KeyFileError("key file %s is malformed: line %d: expected 'HEX' or "
-                               "'NAME HEX'" % (path, lineno))
+            raise KeyFileError("%s is malformed: line %d: expected 'HEX' or "
+                               "'NAME HEX'" % (where, lineno))
         if not 1 <= len(name) <= 64 or not set(name) <= _NAME_CHARS:
-            raise KeyFileError("key file %s is malformed: line %d: bad key name"
-                               % (path, lineno))
+            raise KeyFileError("%s is malformed: line %d: bad key name (1 to 64 of "
+                               "A-Z a-z 0-9 . _ -)" % (where, lineno))
         try:
             if len(hexkey) % 2:
                 raise ValueError
             key = bytes.fromhex(hexkey)
         except ValueError:
-            raise KeyFileError("key file %s is malformed: line %d: the key is not "
-                               "hex digits" % (path, lineno)) from None
+            raise KeyFileError("%s is malformed: line %d: the key is not "
+                               "hex digits" % (where, lineno)) from None
         if len(key) < KEY_MIN:
-            raise KeyFileError("key file %s is malformed: line %d: the key is %d bytes, "
+            raise KeyFileError("%s is malformed: line %d: the key is %d bytes, "
                                "at least %d are needed (make one with 'logcollect "
-                               "keygen')" % (path, lineno, len(key), KEY_MIN))
+                               "keygen')" % (where, lineno, len(key), KEY_MIN))
         if len(key) > KEY_MAX:
-            raise KeyFileError("key file %s is malformed: line %d: the key is longer "
-                               "than %d bytes" % (path, lineno, KEY_MAX))
+            raise KeyFileError("%s is malformed: line %d: the key is longer "
+                               "than %d bytes" % (where, lineno, KEY_MAX))
         keys.append((name, key))
     if not keys:
-        raise KeyFileError("key file %s is malformed: no key in it (make one with "
-                           "'logcollect keygen')" % path)
+        raise KeyFileError("%s is malformed: no key in it (make one with "
+                           "'logcollect keygen')" % where)
     return keys
 
 
@@ -116,11 +117,9 @@ def read_key(path):
                            "key; set LOGCOLLECT_KEY_FILE)" % (path, e.strerror or e)) from None
     if len(raw) > KEYFILE_MAX:
         raise KeyFileError("cannot read key file %s: larger than 64 KiB" % path)
-    try:
-        text = raw.decode("ascii")
-    except UnicodeDecodeError:
-        raise KeyFileError("key file %s is malformed: it is not text" % path) from None
-    return parse_keyfile(text, path)[0][1]
+    # latin-1 never fails: comments may hold any bytes, and a key that is
+    # not hex digits is refused by parse_keyfile.
+    return parse_keyfile(raw.decode("latin-1"), path)[0][1]
 
 
 # ---- port file (section 1) -------------------------------------------------
@@ -151,7 +150,7 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def parse_portfile(text, path="port file"):
+def parse_portfile(text, path="(text)"):
     """Parse the port file's one line of JSON into a PortInfo."""
     def bad(why):
         return PortFileError("port file %s is malformed: %s (is it logcollectord's port "
