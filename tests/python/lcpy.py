@@ -1,6 +1,7 @@
 """lcpy - helpers for the unittest suites of the Python package (tests/python).
 
-Importing this module makes the package in the tree (client/python) and
+Importing this module makes the package in the tree (client/python, or
+the folder $LC_PYPKG names) and
 the integration helpers (tests/integration/lctest.py) importable, whatever
 the working directory, so that
 
@@ -22,7 +23,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-for p in (os.path.join(ROOT, "client", "python"), os.path.join(ROOT, "tests", "integration")):
+# LC_PYPKG: the folder holding the logcollect package to test instead of the
+# tree's client/python (an installed copy, e.g. /usr/local/lib/python3.11/dist-packages)
+PYPKG = os.environ.get("LC_PYPKG") or os.path.join(ROOT, "client", "python")
+for p in (PYPKG, os.path.join(ROOT, "tests", "integration")):
     if p not in sys.path:
         sys.path.insert(0, p)
 

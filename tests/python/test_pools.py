@@ -89,7 +89,10 @@ class Pools(unittest.TestCase):
             self.skipTest("no %s start method here" % method)
         tag = method + "-noflush"
         ctx = multiprocessing.get_context(method)
-        pool = ctx.Pool(WORKERS, initializer=None if method == "fork" else poolwork.init)
+        # maxtasksperchild=1: each worker exits right after its task, while
+        # its last records are still queued in it (only its exit flushes them)
+        pool = ctx.Pool(WORKERS, initializer=None if method == "fork" else poolwork.init,
+                        maxtasksperchild=1)
         pool.map(poolwork.work_no_flush, [(tag, t, N_NO_FLUSH) for t in range(TASKS)], chunksize=1)
         pool.close()
         pool.join()
