@@ -291,9 +291,11 @@ def _before_fork():
     _registry_lock.acquire()
     for c in _clients:
         c._lock.acquire()
+    C.TLSGuard.lock.acquire()
 
 
 def _after_fork_parent():
+    C.TLSGuard.lock.release()
     for c in _clients:
         c._lock.release()
     _registry_lock.release()
@@ -301,6 +303,7 @@ def _after_fork_parent():
 
 def _after_fork_child():
     global _registry_lock
+    C.TLSGuard.lock = threading.Lock()
     for c in _clients:
         c._reset_in_child()
     _registry_lock = threading.Lock()
@@ -502,10 +505,7 @@ class Client(object):
         (new secret) on first use."""
         c = self._conn
         if c is not None:
-            try:
-                c.sock.close()
-            except Exception:
-                pass
+            c.close()  # (a TLS session is freed, never used)
         for fd in (self._wake_r, self._wake_w):
             if fd >= 0:
                 try:
@@ -1164,10 +1164,7 @@ class _Link(object):
         cn = self.conn
         try:
             if cn.is_tls:
-                try:
-                    cn.sock.unwrap()
-                except (OSError, ValueError):
-                    pass
+                cn.close_notify()
                 return
             cn.sock.shutdown(socket.SHUT_WR)
         except OSError:

@@ -21,6 +21,7 @@ import secrets
 import select
 import socket
 import ssl
+import threading
 import time
 
 from . import protocol as P
@@ -34,6 +35,17 @@ codecs.lookup("idna")
 
 _POLLIN = select.POLLIN
 _POLLOUT = select.POLLOUT
+
+
+class TLSGuard(object):
+    """``lock`` is held around every OpenSSL call this package makes on a
+    connection (handshake, read, write, close), and taken by the fork
+    handlers (client.py): a fork then never finds one of our threads inside
+    OpenSSL, and the child can free its copy of a TLS session safely (as
+    liblogcollect does with lcc_fork_mu).  The calls are non-blocking, so
+    it is held for microseconds."""
+
+    lock = threading.Lock()
 
 
 class Woken(Exception):
@@ -87,14 +99,21 @@ class Connection(object):
 
     def pending(self):
         """Bytes TLS has decrypted but we have not read (poll cannot see them)."""
-        return self.sock.pending() if self.is_tls else 0
+        if not self.is_tls:
+            return 0
+        with TLSGuard.lock:
+            return self.sock.pending()
 
     def recv_some(self, n=65536):
         """Append what has arrived to rbuf: its count, 0 at EOF, None when
         nothing is there now.  Raises OSError (ssl.SSLError) when the
         connection failed."""
         try:
-            data = self.sock.recv(n)
+            if self.is_tls:
+                with TLSGuard.lock:
+                    data = self.sock.recv(n)
+            else:
+                data = self.sock.recv(n)
         except BlockingIOError:
             return None
         except InterruptedError:
@@ -118,7 +137,8 @@ class Connection(object):
         are: the caller's position has not moved)."""
         try:
             if self.is_tls:
-                n = self.sock.send(view[:16384])
+                with TLSGuard.lock:
+                    n = self.sock.send(view[:16384])
             else:
                 n = self.sock.send(view)
         except (BlockingIOError, InterruptedError):
@@ -134,8 +154,20 @@ class Connection(object):
 
     def close(self):
         try:
-            self.sock.close()
+            if self.is_tls:
+                with TLSGuard.lock:
+                    self.sock.close()
+            else:
+                self.sock.close()
         except OSError:
+            pass
+
+    def close_notify(self):
+        """TLS: say close_notify (non-blocking: it may not get an answer)."""
+        try:
+            with TLSGuard.lock:
+                self.sock.unwrap()
+        except (OSError, ValueError):
             pass
 
 
@@ -344,13 +376,15 @@ def _hello(c, target, deadline, wake_fd):
 
 def _tls_start(sock, pi, target, deadline, wake_fd):
     try:
-        ss = target.tls.wrap(sock, pi.host)
+        with TLSGuard.lock:
+            ss = target.tls.wrap(sock, pi.host)
     except (ssl.SSLError, ValueError) as e:
         raise TLSError("cannot start TLS with %s: %s" % (pi.peer, e)) from None
     try:
         _tls_handshake(ss, pi, target, deadline, wake_fd)
     except BaseException:
-        ss.close()
+        with TLSGuard.lock:
+            ss.close()
         raise
     return ss
 
@@ -359,7 +393,8 @@ def _tls_handshake(ss, pi, target, deadline, wake_fd):
     while True:
         closed = None
         try:
-            ss.do_handshake()
+            with TLSGuard.lock:
+                ss.do_handshake()
             break
         except ssl.SSLWantReadError:
             ev = _POLLIN
@@ -380,7 +415,8 @@ def _tls_handshake(ss, pi, target, deadline, wake_fd):
         if not wait_fd(ss.fileno(), ev, deadline, wake_fd):
             raise TimedOut("no TLS handshake from %s within %d ms: is it logcollectord? "
                            "(check the port file)" % (pi.peer, target.timeout * 1000))
-    target.tls.check_peer(ss, pi.peer)
+    with TLSGuard.lock:
+        target.tls.check_peer(ss, pi.peer)
 
 
 def connect(target, wake_fd=None):
@@ -401,17 +437,25 @@ def connect(target, wake_fd=None):
         _hello(c, target, deadline, wake_fd)
         return c
     except LogcollectError:  # TimedOut is an OSError too (TimeoutError)
-        sock.close()
+        _close(sock)
         raise
     except OSError as e:
-        sock.close()
+        _close(sock)
         if isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLEOFError):
             raise target.tls.handshake_error(e, pi.peer) from None
         raise ClosedError("lost the connection to logcollectord at %s: %s"
                           % (pi.peer, e.strerror or e)) from None
     except BaseException:
-        sock.close()
+        _close(sock)
         raise
+
+
+def _close(sock):
+    if isinstance(sock, ssl.SSLSocket):
+        with TLSGuard.lock:
+            sock.close()
+    else:
+        sock.close()
 
 
 def query_status(target):
