@@ -466,17 +466,26 @@ class Client(object):
 
     def _init_state(self):
         """Everything a session owns; made afresh in a fork child."""
-        self._lock = threading.Lock()
+        # Re-entrant: a signal handler that logs runs in the main thread,
+        # maybe while that thread is inside _enqueue; with a plain Lock it
+        # would wait for itself forever.  (_enqueue's updates stay
+        # consistent when one nests inside another.)
+        self._lock = threading.RLock()
         self._space_cv = threading.Condition(self._lock)
         self._ack_cv = threading.Condition(self._lock)
         self._secret = secrets.token_hex(16)
         self._sid = P.derive_sid(self._secret)
         self._pending = []       # frames not yet taken by the sender
-        self._pending_bytes = 0
+        self._pending_bytes = 0  # frame bytes in _pending (the sender re-counts)
+        self._held_bytes = 0     # frame bytes in _chunks (the sender's count, exact)
         self._chunks = collections.deque()  # taken, not yet acknowledged
         self._qbytes = 0         # frame bytes held (pending + chunks)
         self._released = 0       # records up to this one are freed
-        self._next_seq = 1
+        # Record numbers are positions: the records in _pending are numbered
+        # from _taken + 1, in order.  Appending to _pending is the one step
+        # that queues a record, so a log call interrupted anywhere (a signal
+        # handler that logs, KeyboardInterrupt) never breaks the numbering.
+        self._taken = 0          # last record moved from _pending into a chunk
         self._head_seq = 1       # first record held
         self._acked = 0
         self._sent = 0           # last record of the chunks sent whole
@@ -517,7 +526,7 @@ class Client(object):
         self._pid = os.getpid()
 
     def _target(self):
-        seq = self._chunks[0].first if self._chunks else self._next_seq - len(self._pending)
+        seq = self._chunks[0].first if self._chunks else self._taken + 1
         return C.Target(port_file=self._port_file, key_file=self._key_file, key=self._key,
                         secret=self._secret, sid=self._sid, seq=seq, app=self._app,
                         pid=self._pid, host=self._host, tls=self._tls,
@@ -643,10 +652,9 @@ class Client(object):
                     return False
             if self._pending_dropped:
                 self._queue_notice()
-            self._pending.append(frame)
+            self._pending.append(frame)  # queued (see _init_state)
             self._pending_bytes += need
             self._qbytes += need
-            self._next_seq += 1
             if self._idle or len(self._pending) == WAKE_COUNT:
                 self._idle = False
                 wake = True
@@ -688,7 +696,6 @@ class Client(object):
         self._pending.append(_pack_header(len(rec)) + rec)
         self._pending_bytes += need
         self._qbytes += need
-        self._next_seq += 1
         self._notices += 1
         self._pending_dropped = 0
 
@@ -700,7 +707,7 @@ class Client(object):
             if not self._pending_dropped and self._idle:
                 self._idle = False
                 self._wake()
-        return self._next_seq - 1
+        return self._taken + len(self._pending)
 
     def flush(self, timeout=None):
         """Wait until every record queued before the call is acknowledged.
@@ -751,7 +758,14 @@ class Client(object):
         close the connection.  True when everything was acknowledged.
         Records still unacknowledged are discarded.  Idempotent."""
         if self._closed:
-            return self._acked >= self._next_seq - 1
+            return self._acked >= self._taken + len(self._pending)
+        if self._lock._is_owned():
+            # A signal handler, run while this thread was inside the client:
+            # the sender may need the lock we hold, so do not wait for it.
+            with self._lock:
+                self._closed = self._stop = True
+            self._wake()
+            return False
         ok = False
         try:
             ok = self.flush(self._close_timeout if timeout is None else timeout)
@@ -778,11 +792,12 @@ class Client(object):
         """The counters, with the C library's names (lc_stats)."""
         with self._lock:
             err = self._last_error
+            last = self._taken + len(self._pending)
             return {
-                "records": self._next_seq - 1 - self._notices,
+                "records": last - self._notices,
                 "dropped": self._dropped,
                 "notices": self._notices,
-                "last_seq": self._next_seq - 1,
+                "last_seq": last,
                 "sent": self._sent,
                 "acked": self._acked,
                 "resent": self._resent,
@@ -790,7 +805,7 @@ class Client(object):
                 "connects": self._connects,
                 "connect_failures": self._connect_failures,
                 "queue_bytes": self._qbytes,
-                "queue_records": self._next_seq - 1 - self._released,
+                "queue_records": last - self._released,
                 "connected": self._connected,
                 "last_error": str(err) if err is not None else "",
                 "sid": self._sid,
@@ -907,7 +922,7 @@ class _Link(object):
             c._connects += 1
             c._max_record = cn.max_record
             c._peer = cn.peer
-            head = c._chunks[0].first if c._chunks else c._next_seq - len(c._pending)
+            head = c._chunks[0].first if c._chunks else c._taken + 1
             if c._sent >= head:
                 c._resent += c._sent - head + 1
             # Everything held goes again, from the head, with its numbers.
@@ -932,6 +947,7 @@ class _Link(object):
             while chunks and chunks[0].last <= c._acked:
                 ch = chunks.popleft()
                 c._qbytes -= len(ch.data)
+                c._held_bytes -= len(ch.data)
                 c._released = ch.last
                 freed = True
             if freed and c._space_waiters:
@@ -947,9 +963,10 @@ class _Link(object):
             if not frames:
                 return []
             c._pending = []
-            first = c._next_seq - len(frames)
-            size = c._pending_bytes
+            first = c._taken + 1
+            c._taken += len(frames)
             c._pending_bytes = 0
+        size = sum(map(len, frames))
         # Chunks of about CHUNK_BYTES, split by count (no loop over records).
         n = len(frames)
         k = max(1, min(n, size // CHUNK_BYTES))
@@ -958,6 +975,10 @@ class _Link(object):
                for i in range(0, n, step)]
         with c._lock:
             c._chunks.extend(out)
+            c._held_bytes += size
+            # Re-synchronise the total (exact but for what log calls are
+            # adding right now).
+            c._qbytes = c._held_bytes + c._pending_bytes
         return out
 
     def _read(self):
