@@ -135,15 +135,20 @@ class _TsCache(object):
     head = (-1, "")
 
 
+def _ts_head(sec):
+    head = (sec, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)))
+    _TsCache.head = head
+    return head
+
+
 def timestamp(t):
     """RFC 3339 UTC with microseconds: "2026-11-27T13:37:24.123456Z".  The
     part down to the second is cached (it changes once a second)."""
     sec = int(t)
-    cached = _TsCache.head
-    if cached[0] != sec:
-        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)))
-        _TsCache.head = cached
-    return cached[1] + "%06dZ" % ((t - sec) * 1000000.0)
+    head = _TsCache.head
+    if head[0] != sec:
+        head = _ts_head(sec)
+    return head[1] + "%06dZ" % ((t - sec) * 1000000.0)
 
 
 # ---- JSON ------------------------------------------------------------------------

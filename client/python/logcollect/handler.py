@@ -16,7 +16,8 @@ import os
 import threading
 from itertools import islice
 
-from .client import Client, _esc, encode_record, json_value, logging_level_name, timestamp
+from .client import (Client, _esc, _ts_head, _TsCache, encode_record, json_value,
+                     logging_level_name, timestamp)
 from .errors import ClosedError
 
 # The attributes every LogRecord has (and those Formatter and asyncio add):
@@ -112,8 +113,13 @@ class Handler(logging.Handler):
                 if len(_site_cache) >= _SITE_CACHE_MAX:
                     _site_cache.clear()
                 _site_cache[key] = mid
-            s = ('{"ts":"' + timestamp(record.created) + '","level":"' + lname + '","msg":' +
-                 _esc(msg) + mid)
+            t = record.created
+            sec = int(t)
+            head = _TsCache.head
+            if head[0] != sec:
+                head = _ts_head(sec)
+            s = '{"ts":"%s%06dZ","level":"%s","msg":%s%s' % (
+                head[1], (t - sec) * 1000000.0, lname, _esc(msg), mid)
             if record.exc_text:
                 s += ',"exc":' + _esc(record.exc_text)
             if record.stack_info:
