@@ -26,7 +26,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla
-CPPFLAGS += -D_GNU_SOURCE -DLC_VERSION_STRING='"$(VERSION)"' -Iproto -Iclient -Idaemon
+CPPFLAGS += -D_GNU_SOURCE -DLC_VERSION_STRING='"$(VERSION)"'
 CFLAGS ?= -g
 CFLAGS += -std=c11 $(WARN) -fPIC -fvisibility=hidden -MMD -MP $(PKG_CFLAGS)
 
@@ -39,8 +39,8 @@ endif
 
 PROTO_SRC  := $(wildcard proto/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
-LIB_SRC    := $(filter-out client/cli.c client/cli_%.c,$(wildcard client/*.c))
-CLI_SRC    := client/cli.c $(wildcard client/cli_*.c)
+LIB_SRC    := $(wildcard client/*.c)
+CLI_SRC    := $(wildcard client/cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
 
@@ -64,10 +64,19 @@ tests: all $(UNITS) $(DRIVERS)
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
 
+# Each part sees only the headers it may use: proto/ its own; the daemon
+# proto/ and daemon/; the library proto/ and client/; the CLI the public
+# header (client/logcollect.h) and its own.
+$(BUILD)/obj/proto/%.o: INC := -Iproto
+$(BUILD)/obj/daemon/%.o: INC := -Iproto -Idaemon
+$(BUILD)/obj/client/%.o: INC := -Iproto -Iclient
+$(BUILD)/obj/client/cli/%.o: INC := -Iclient/cli -Iclient
+TEST_INC := -Iproto -Iclient -Idaemon
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(INC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(DAEMON): $(DAEMON_OBJ) $(PROTO_OBJ)
 	@$(if $(Q),echo "  LD      $@")
@@ -84,9 +93,14 @@ $(SHARED): $(LIB_OBJ)
 	$(Q)ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
 	$(Q)ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
 
-$(CLI): $(CLI_OBJ) $(STATIC)
+# The CLI is a program like any other: the shared library, found next to
+# it in the build tree ($$ORIGIN) and in the system's path once installed.
+CLI_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
+$(CLI): $(CLI_OBJ) $(SHARED)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIB_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect $(CLI_LIBS) \
+	    -Wl,-rpath,'$$ORIGIN'
+
 
 # Unit tests link the daemon's modules (all but main.c) and the library,
 # which holds proto/.
@@ -94,13 +108,13 @@ DAEMON_CORE_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/unit/%: tests/unit/%.c $(DAEMON_CORE_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(TEST_INC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(DAEMON_CORE_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+	$(Q)$(CC) $(TEST_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
 
 # ---- dependencies -------------------------------------------------------
 DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
@@ -161,6 +175,8 @@ install: all $(BUILD)/logcollect.pc $(BUILD)/logcollectord.service
 	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/liblogcollect.so.$(LIBVER)
 	ln -sf liblogcollect.so.$(LIBVER) $(DESTDIR)$(LIBDIR)/liblogcollect.so.$(SOVERSION)
 	ln -sf liblogcollect.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/liblogcollect.so
+	@# the CLI links the shared library: let the dynamic linker know it
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 	install -m 0644 client/logcollect.h $(DESTDIR)$(INCLUDEDIR)/logcollect.h
 	install -m 0644 $(BUILD)/logcollect.pc $(DESTDIR)$(LIBDIR)/pkgconfig/logcollect.pc
 	for m in docs/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
@@ -196,7 +212,7 @@ bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN)
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+	$(Q)$(CC) $(TEST_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-build

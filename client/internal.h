@@ -22,7 +22,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "client_conn.h"
+#include "client_tls.h"
 #include "logcollect.h"
 #include "queue.h"
 
@@ -37,11 +38,35 @@ void lcc_options_target(const lc_options *o, const char **port_file, const char 
                         const char **app);
 
 /* The TLS settings that options (or NULL) and the environment select,
- * loaded (tls.h): *out NULL when none.  LC_OK, or LC_EINVAL (a malformed
+ * loaded (client_tls.h): *out NULL when none.  LC_OK, or LC_EINVAL (a malformed
  * $LOGCOLLECT_TLS_FINGERPRINT, a key without a certificate), LC_ETLS (a
  * file that does not load) or LC_ENOMEM, with the message in err. */
 struct lcc_tls;
 int lcc_options_tls(const lc_options *o, struct lcc_tls **out, char *err, size_t errlen);
+
+/* What lc_options_new gives: every setting at its default. */
+void lcc_options_defaults(lc_options *o);
+
+/* An application name lc_open accepts: LC_OK, or LC_EINVAL (set, with fn). */
+int lcc_check_app(const char *app, const char *fn);
+
+struct lc_options {
+    char *port_file;
+    char *key_file;
+    char *app;
+    size_t queue_bytes;
+    int policy;
+    int block_ms;
+    int close_ms;
+    int connect_ms;
+    int fail_fast;
+    char *tls_ca;
+    char *tls_cert;
+    char *tls_key;
+    int tls_fp_set;
+    uint8_t tls_fp[LCC_FP_LEN];
+};
+
 
 /* Reconnect delays: exponential from BACKOFF_MIN_MS, capped, with jitter
  * (each delay is drawn between half and all of the nominal one). */

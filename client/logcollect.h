@@ -249,6 +249,12 @@ LC_API int lc_get_stats(lc_client *c, lc_stats *st, size_t size);
  * which the caller frees with free().  timeout_ms <= 0 means 5000. */
 LC_API int lc_query_status(const lc_options *o, char **json, int timeout_ms);
 
+/* Make a new key file at path: 32 random bytes in hex, created with
+ * O_EXCL and mode 0600 (an existing file is never overwritten).  Returns
+ * LC_OK, or LC_EKEYFILE (the file exists, or cannot be created or written:
+ * lc_last_error says which and why) or LC_ENOMEM. */
+LC_API int lc_keygen(const char *path);
+
 LC_API int lc_init(const lc_options *o);
 LC_API lc_client *lc_default(void);
 LC_API int lc_shutdown(void);

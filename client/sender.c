@@ -29,7 +29,7 @@
 #include "frame.h"
 #include "internal.h"
 #include "record.h"
-#include "tls.h"
+#include "client_tls.h"
 
 enum { END_STOP = 1, END_LOST, END_DRAINED };
 
@@ -371,7 +371,7 @@ static int session(lc_client *c, link_state *ls)
         if (n > 0) {
             ssize_t w;
             if (cn->ssl) {
-                /* Through TLS, segment by segment (tls.h); after EAGAIN
+                /* Through TLS, segment by segment (client_tls.h); after EAGAIN
                  * the next batch starts at the same bytes, as TLS needs. */
                 w = lcc_tls_sendv(cn, b.iov, n);
             } else {

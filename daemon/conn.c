@@ -50,6 +50,7 @@ static void drained_cb(lcd_io *io, void *arg);
 static void event_cb(lcd_io *io, int what, void *arg);
 static int conn_close(lcd_conn *c, int linger);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
+static void log_unlogged_rejections(lcd_conn *c);
 
 int lcd_conn_is_open(const lcd_conn *c)
 {
@@ -174,6 +175,7 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
 void lcd_conn_free(lcd_conn *c)
 {
     lcd_server *srv = c->srv;
+    log_unlogged_rejections(c);
     if (c->in_ackq)
         TAILQ_REMOVE(&srv->ackq, c, ack_link);
     TAILQ_REMOVE(&srv->conns, c, link);
@@ -297,6 +299,18 @@ static int adopt_key(lcd_conn *c)
     return 0;
 }
 
+/* Bytes the last read of a stopping daemon takes from one connection: far
+ * more than a socket's receive queue, but a bound all the same. */
+#define FINAL_READ_MAX (64u << 20)
+
+int lcd_conn_final_read(lcd_conn *c)
+{
+    c->final_read = 1;
+    if (c->state != ST_OPEN || (c->pause & LCD_PAUSE_OUTPUT))
+        return 1;
+    return lcd_io_read_now(c->io, FINAL_READ_MAX);
+}
+
 void lcd_conn_check_key(lcd_conn *c)
 {
     if (c->state != ST_OPEN || lcd_server_key_valid(c->srv, &c->key))
@@ -397,6 +411,7 @@ static void handle_hello(lcd_conn *c, const uint8_t *msg, size_t len)
         return;
     }
     c->hello_seen = 1;
+    snprintf(c->app, sizeof c->app, "%s", h.app);
     if (s->conn && s->conn != c) {
         /* The client reconnected before we noticed its old connection die:
          * the new one takes the session over. */
@@ -435,11 +450,55 @@ static void handle_status(lcd_conn *c)
     free(json);
 }
 
-static void reject(lcd_conn *c, uint64_t seq, lcp_rec_status st, const char *detail)
+/* Every rejection is logged, so that an operator can see why records are
+ * missing even when the client cannot read ERRORs (a stock Python client):
+ * at most REJ_LOG_BURST lines per connection per REJ_LOG_WINDOW_MS, then a
+ * count of the ones not logged. */
+#define REJ_LOG_BURST 5
+#define REJ_LOG_WINDOW_MS 10000
+
+static void log_unlogged_rejections(lcd_conn *c)
+{
+    if (c->rej_unlogged)
+        lcd_server_log_limited(c->srv, LCD_WARN, "%u more records from %s (app \"%s\") were "
+                               "rejected and not logged one by one",
+                               c->rej_unlogged, c->peer, c->app[0] ? c->app : "-");
+    c->rej_unlogged = 0;
+}
+
+static void log_rejection(lcd_conn *c, uint64_t seq, lcp_rec_status st, const char *detail,
+                          const uint8_t *rec, size_t len)
+{
+    int64_t now = now_ms();
+    if (now - c->rej_window >= REJ_LOG_WINDOW_MS) {
+        log_unlogged_rejections(c);
+        c->rej_window = now;
+        c->rej_logged = 0;
+    }
+    if (c->rej_logged >= REJ_LOG_BURST) {
+        c->rej_unlogged++;
+        return;
+    }
+    c->rej_logged++;
+    char head[200] = "";
+    if (rec)
+        lcd_log_escape(head, sizeof head, rec, len < 64 ? len : 64);
+    lcd_server_log_limited(c->srv, LCD_WARN,
+                           "rejected record %llu from %s (app \"%s\", session %.8s): %s: %s%s%s%s",
+                           (unsigned long long)seq, c->peer, c->app[0] ? c->app : "-",
+                           c->sess->sid, lcp_rec_status_name(st), detail,
+                           rec ? "; it starts \"" : "", head, rec ? "\"" : "");
+}
+
+static void reject(lcd_conn *c, uint64_t seq, lcp_rec_status st, const char *detail,
+                   const uint8_t *rec, size_t len)
 {
     c->srv->cnt.records_rejected[st]++;
+    log_rejection(c, seq, st, detail, rec, len);
     if (c->sess->anonymous)
         return; /* a stock multiprocessing client never reads */
+    if (c->final_read && lcd_io_pending(c->io) > OUTQ_HIGH)
+        return; /* the last read of a peer that does not read: only the log says it */
     char text[LCP_ERROR_TEXT_MAX + 1];
     snprintf(text, sizeof text, "record %llu %s: %s", (unsigned long long)seq,
              lcp_rec_status_name(st), detail);
@@ -492,7 +551,7 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
         st = lcp_record_check(rec, len, &info, detail, sizeof detail);
     }
     if (st != LCP_REC_OK) {
-        reject(c, seq, st, detail);
+        reject(c, seq, st, detail, rec, len);
         s->queued = seq;
         return;
     }
@@ -546,7 +605,7 @@ static void handle_frame(lcd_conn *c, const uint8_t *p, size_t len)
         }
         return;
     }
-    if (len == 0 || p[0] == '{') {
+    if (len == 0 || p[0] == '{' || p[0] > LCP_MSG_STATUS) {
         handle_record(c, p, len);
         return;
     }
@@ -555,13 +614,20 @@ static void handle_frame(lcd_conn *c, const uint8_t *p, size_t len)
         handle_hello(c, p, len);
         break;
     case LCP_MSG_STATUS_REQ:
+        if (len != 1) {
+            char why[80];
+            snprintf(why, sizeof why, "STATUS request with %zu bytes after its type byte",
+                     len - 1);
+            protocol_error(c, why);
+            break;
+        }
         handle_status(c);
         break;
-    default: {
-        char why[80];
-        snprintf(why, sizeof why, "unknown message type 0x%02x", p[0]);
-        protocol_error(c, why);
-    }
+    default:
+        /* Neither a record nor a control message we know: a rejected
+         * record (code 1), never a reason to drop the connection, since a
+         * stock client that never reads would lose everything after it. */
+        handle_record(c, p, len);
     }
 }
 
@@ -579,7 +645,7 @@ static void start_skip(lcd_conn *c, uint32_t len)
     snprintf(detail, sizeof detail, "%u bytes, more than --max-record %ld", len,
              c->srv->opt->max_record);
     if (seq > c->sess->queued) {
-        reject(c, seq, LCP_REC_TOO_LARGE, detail);
+        reject(c, seq, LCP_REC_TOO_LARGE, detail, NULL, 0);
         c->sess->queued = seq;
     }
     c->skip = len;
@@ -600,7 +666,8 @@ static size_t parse_frames(lcd_conn *c, const uint8_t *buf, size_t len, size_t *
     /* At most --max-unwritten bytes of records per turn: the rest waits
      * (in a buffer the read high-watermark bounds) until this batch is
      * written. */
-    while (c->state != ST_CLOSING && c->batch_bytes < (size_t)srv->opt->max_unwritten) {
+    while (c->state != ST_CLOSING &&
+           (c->final_read || c->batch_bytes < (size_t)srv->opt->max_unwritten)) {
         size_t avail = len - pos;
         if (c->skip) {
             size_t n = avail < c->skip ? avail : (size_t)c->skip;

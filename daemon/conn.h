@@ -45,6 +45,11 @@ typedef struct lcd_conn {
     size_t tail_len;
     unsigned pause;              /* LCD_PAUSE_* bits */
     size_t batch_bytes;          /* record bytes appended in this read batch */
+    char app[64];                /* HELLO's app (cut), for log lines; "" if anonymous */
+    int64_t rej_window;          /* rejection log lines: start of the window (ms) */
+    unsigned rej_logged;         /* lines logged in the window */
+    unsigned rej_unlogged;       /* rejections not logged since the last line */
+    int final_read;              /* stopping: parse every complete frame, no cap */
 } lcd_conn;
 
 /* Take over an accepted socket and start the handshake. */
@@ -60,6 +65,12 @@ void lcd_conn_pause(lcd_conn *c, unsigned reason, int on);
 /* The daemon is stopping: tell a client that reads (it said HELLO) to
  * stop sending; what it already sent is still read and written. */
 void lcd_conn_notify_shutdown(lcd_conn *c);
+
+/* The daemon is about to close c for good: read and write every complete
+ * frame that already reached it (buffered, or in the socket's receive
+ * queue), ignoring the per-turn cap; a partial last frame is dropped with
+ * the connection.  Returns 0 if c was freed (the peer had hung up). */
+int lcd_conn_final_read(lcd_conn *c);
 
 /* After a key reload: close the connection if its key is gone or changed. */
 void lcd_conn_check_key(lcd_conn *c);

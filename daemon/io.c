@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -135,30 +136,59 @@ static void keep_rest(lcd_io *io)
     io->sc_len = io->sc_off = 0;
 }
 
-static void plain_read(evutil_socket_t fd, short what, void *arg)
+/* One read and the callbacks it calls for.  always: call the read
+ * callback even when nothing new came (bytes kept from before).  Returns
+ * the bytes read (0: none, EAGAIN), or -1 when the io was freed. */
+static ssize_t read_once(lcd_io *io, int always)
 {
-    lcd_io *io = arg;
-    (void)fd;
-    (void)what;
     /* Small leftovers (the usual case) go through the scratch buffer; a
      * large frame still arriving accumulates in the connection's buffer. */
     ssize_t n = io->scratch && evbuffer_get_length(io->in) <= LCD_IO_SCRATCH / 2
                     ? read_scratch(io)
                     : read_some(io);
     size_t have = io->in_scratch ? io->sc_len : evbuffer_get_length(io->in);
-    if (have > 0 && have >= io->need && (n > 0 || n == -1)) {
+    if (have > 0 && have >= io->need && (n > 0 || n == -1 || always)) {
         io->need = 0;
-        if (!io->cbs.read(io, io->arg)) {
-            return;
-        }
+        if (!io->cbs.read(io, io->arg))
+            return -1;
     }
     keep_rest(io);
-    if (n == -1)
-        io->cbs.event(io, LCD_IO_EOF, io->arg);
-    else if (n == -2)
-        io->cbs.event(io, LCD_IO_ERROR, io->arg);
-    else
+    if (n == -1 || n == -2) {
+        io->cbs.event(io, n == -1 ? LCD_IO_EOF : LCD_IO_ERROR, io->arg);
+        return -1;
+    }
+    return n;
+}
+
+static void plain_read(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_io *io = arg;
+    (void)fd;
+    (void)what;
+    if (read_once(io, 0) >= 0)
         update_reading(io);
+}
+
+int lcd_io_read_now(lcd_io *io, size_t limit)
+{
+    if (io->bev)
+        return 1;
+    int inq = 0;
+    if (ioctl(io->fd, FIONREAD, &inq) == 0 && inq >= 0 && (size_t)inq < limit)
+        limit = (size_t)inq; /* what is there now, not what a flood adds meanwhile */
+    size_t total = 0;
+    int first = 1;
+    while (total < limit) {
+        ssize_t n = read_once(io, first);
+        if (n < 0)
+            return 0;
+        if (n == 0)
+            break;
+        total += (size_t)n;
+        first = 0;
+    }
+    update_reading(io);
+    return 1;
 }
 
 static void plain_kick(evutil_socket_t fd, short what, void *arg)

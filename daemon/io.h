@@ -67,6 +67,13 @@ size_t lcd_io_pending(lcd_io *io);
 void lcd_io_pause(lcd_io *io, int paused);
 void lcd_io_set_read_high(lcd_io *io, size_t high);
 
+/* Read now, without waiting for the loop, what the socket holds at the
+ * time of the call (at most limit bytes; not what a flooding peer adds
+ * meanwhile), calling the read callback for it and for what was kept from
+ * before.  Plaintext only (a TLS io does nothing).  Returns 0 if
+ * the io was freed (EOF, error, or the callback said so). */
+int lcd_io_read_now(lcd_io *io, size_t limit);
+
 /* Call the read callback again soon, even without new bytes (after the
  * current loop turn's queued events, e.g. the output flush). */
 void lcd_io_retrigger(lcd_io *io);

@@ -20,6 +20,44 @@ static const char *level_name(int level)
     }
 }
 
+size_t lcd_log_escape(char *out, size_t cap, const void *bytes, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = bytes;
+    size_t o = 0, i;
+    if (cap == 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        char e[5];
+        size_t el;
+        unsigned char b = p[i];
+        if (b >= 0x20 && b < 0x7f && b != '\\' && b != '"') {
+            e[0] = (char)b;
+            el = 1;
+        } else if (b == '\\' || b == '"' || b == '\n' || b == '\t' || b == '\r') {
+            e[0] = '\\';
+            e[1] = b == '\n' ? 'n' : b == '\t' ? 't' : b == '\r' ? 'r' : (char)b;
+            el = 2;
+        } else {
+            e[0] = '\\';
+            e[1] = 'x';
+            e[2] = hex[b >> 4];
+            e[3] = hex[b & 15];
+            el = 4;
+        }
+        if (o + el + 4 > cap) /* room for "..." and NUL */
+            break;
+        memcpy(out + o, e, el);
+        o += el;
+    }
+    if (i < n && o + 4 <= cap) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 void lcd_log(int level, const char *fmt, ...)
 {
     va_list ap;

@@ -277,13 +277,27 @@ static double ms_since(const struct timeval *t0)
     return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_usec - t0->tv_usec) / 1e3;
 }
 
+static lcd_conn *first_unread(lcd_server *srv)
+{
+    lcd_conn *c;
+    TAILQ_FOREACH(c, &srv->conns, link)
+        if (!c->final_read)
+            return c;
+    return NULL;
+}
+
 static void finish_stop(lcd_server *srv)
 {
+    /* A client that never went quiet (a stock client flooding) has sent
+     * frames we hold or the kernel holds for us: they were accepted, so
+     * they are written before the connection closes. */
+    lcd_conn *c, *next;
+    while ((c = first_unread(srv)) != NULL)
+        lcd_conn_final_read(c); /* may free c, or (HELLO take-over) another */
     lcd_output_flush(srv->out);
     if (lcd_output_pending(srv->out) > 0)
         lcd_log(LCD_ERR, "exiting with %zu bytes that could not be written to %s",
                 lcd_output_pending(srv->out), srv->opt->output);
-    lcd_conn *c, *next;
     for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
         next = TAILQ_NEXT(c, link);
         lcd_conn_close(c, 1); /* the last ACKs go out, then the socket closes */

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "frame.h"
+#include "hex.h"
 #include "record.h"
 
 int lcp_sid_valid(const char *s)
@@ -30,12 +31,7 @@ int lcp_sid_valid(const char *s)
 
 void lcp_sid_format(char out[LCP_SID_HEX + 1], const uint8_t raw[16])
 {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
-    out[LCP_SID_HEX] = '\0';
+    lcp_hex_lower(out, raw, 16);
 }
 
 #define SID_DOMAIN "logcollect-sid:"

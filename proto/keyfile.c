@@ -6,6 +6,7 @@
  * read or change, as ssh refuses such a private key.
  */
 #include "keyfile.h"
+#include "hex.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,16 +20,6 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static int valid_name(const char *s, size_t n)
 {
@@ -88,7 +79,7 @@ static int add_key(lcp_keyring *ring, const char *name, size_t name_len,
     }
     ring->keys = grown;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = lcp_hex_digit(hex[2 * i]), lo = lcp_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             OPENSSL_cleanse(bytes, n);
             free(bytes);
@@ -320,8 +311,7 @@ int lcp_keyfile_generate(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot get random bytes from OpenSSL");
         return -1;
     }
-    for (size_t i = 0; i < sizeof key; i++)
-        snprintf(hex + 2 * i, 3, "%02x", key[i]);
+    lcp_hex_lower(hex, key, sizeof key);
     hex[2 * LCP_KEY_GEN] = '\n';
     hex[2 * LCP_KEY_GEN + 1] = '\0';
     OPENSSL_cleanse(key, sizeof key);

@@ -1,5 +1,5 @@
 /*
- * cli_pipe.c - logcollect pipe: each line of standard input becomes a
+ * pipe.c - logcollect pipe: each line of standard input becomes a
  * record, like logger(1).  With --json each line must be a JSON object and
  * is sent as it is.  A line the collector would refuse is reported with its
  * line number and skipped; the rest still go.  Exits only once everything
@@ -37,9 +37,7 @@ static const char usage_pipe[] =
     LCLI_TLS_HELP
     "  -h, --help           show this help\n"
     "\n"
-    "A collector whose port file says \"tls\":true is only reached over TLS, with\n"
-    "its certificate checked (--tls-ca or --tls-fingerprint); once either is set, a\n"
-    "collector without TLS is refused.\n";
+    LCLI_TLS_NOTE;
 
 typedef struct {
     int json, level;
@@ -146,13 +144,13 @@ int lcli_cmd_pipe(int argc, char **argv)
             break;
         case 'a': o.app = optarg; break;
         case OPT_FIELD: {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || o.nfields == MAX_FIELDS) {
+            size_t nl;
+            const char *val;
+            if (o.nfields == MAX_FIELDS || lcli_split_field(optarg, &nl, &val) != 0) {
                 rc = lcli_usage_error("pipe ", "--field wants KEY=VALUE (at most %d), not '%s'",
                                       MAX_FIELDS, optarg);
                 goto out;
             }
-            size_t nl = (size_t)(eq - optarg);
             if (optarg[0] == '_' || (nl == 2 && strncmp(optarg, "ts", 2) == 0) ||
                 (nl == 5 && strncmp(optarg, "level", 5) == 0) ||
                 (nl == 3 && strncmp(optarg, "msg", 3) == 0)) {
@@ -161,14 +159,14 @@ int lcli_cmd_pipe(int argc, char **argv)
                                       (int)nl, optarg);
                 goto out;
             }
-            o.owned[o.nfields] = strndup(optarg, (size_t)(eq - optarg));
+            o.owned[o.nfields] = strndup(optarg, nl);
             if (!o.owned[o.nfields]) {
                 fputs("logcollect: out of memory\n", stderr);
                 rc = 1;
                 goto out;
             }
             o.names[o.nfields] = o.owned[o.nfields];
-            o.values[o.nfields++] = eq + 1;
+            o.values[o.nfields++] = val;
             break;
         }
         case 'h':
@@ -198,10 +196,7 @@ int lcli_cmd_pipe(int argc, char **argv)
     }
     if ((rc = lcli_conn_check(&o.conn, "pipe ")) != 0)
         goto out;
-    if (!o.app) {
-        const char *env = getenv("LOGCOLLECT_APP");
-        o.app = env && *env ? env : DEFAULT_APP;
-    }
+    o.app = lcli_app(o.app, DEFAULT_APP);
     rc = run_pipe(&o);
 out:
     for (size_t i = 0; i < o.nfields; i++)

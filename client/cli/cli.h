@@ -1,5 +1,5 @@
 /*
- * cli.h - pieces shared by the logcollect subcommands (cli*.c).
+ * cli.h - pieces shared by the logcollect subcommands (the files of client/cli/).
  *
  * Exit status for every subcommand: 0 done, 1 failed (a line on stderr
  * says why), 2 usage error.
@@ -7,6 +7,7 @@
 #ifndef LCLI_H
 #define LCLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 int lcli_usage_error(const char *help_cmd, const char *fmt, ...)
@@ -14,6 +15,13 @@ int lcli_usage_error(const char *help_cmd, const char *fmt, ...)
 
 /* "warning", "warn", or "0".."7"; -1 if unknown. */
 int lcli_parse_level(const char *s);
+
+/* "KEY=VALUE" with a non-empty KEY: 0, the key's length in *keylen and
+ * the value in *value; -1 if arg is not that. */
+int lcli_split_field(const char *arg, size_t *keylen, const char **value);
+
+/* The application name: given (-a), else $LOGCOLLECT_APP, else def. */
+const char *lcli_app(const char *given, const char *def);
 
 /* Whole milliseconds >= 1; -1 if not. */
 int lcli_parse_ms(const char *s, int *out);
@@ -52,6 +60,12 @@ enum { LCLI_OPT_TLS_CA = 0x1000, LCLI_OPT_TLS_FP, LCLI_OPT_TLS_CERT, LCLI_OPT_TL
     "                       (default $LOGCOLLECT_TLS_CERT)\n"                                 \
     "      --tls-key FILE   its private key, PEM (default $LOGCOLLECT_TLS_KEY, else in\n"    \
     "                       the --tls-cert file)\n"
+
+/* The end of the --help of the commands that connect. */
+#define LCLI_TLS_NOTE                                                                   \
+    "A collector whose port file says \"tls\":true is only reached over TLS, with\n"     \
+    "its certificate checked (--tls-ca or --tls-fingerprint); once either is set, a\n"  \
+    "collector without TLS is refused.\n"
 
 /* Take getopt's ch if it is one of these options: 0 stored, -1 not one of
  * them, or the usage error's exit status (2, message printed). */

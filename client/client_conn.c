@@ -1,7 +1,7 @@
 /*
- * conn.c - connect, authenticate, HELLO / WELCOME.  See conn.h.
+ * client_conn.c - connect, authenticate, HELLO / WELCOME.  See client_conn.h.
  */
-#include "conn.h"
+#include "client_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,7 @@
 #include "keyfile.h"
 #include "logcollect.h"
 #include "record.h"
-#include "tls.h"
+#include "client_tls.h"
 
 #define PORTFILE_MAX 4096
 #define KEYFILE_MAX (64 * 1024)
@@ -360,11 +360,8 @@ void lcc_consume(lcc_conn *c, size_t n)
     c->rlen -= n;
 }
 
-/* Wait for one whole frame of at most max bytes.  1: got it; LC_ETIMEDOUT,
- * LC_ECLOSED (the peer closed: c->err is generic, callers reword it),
- * LC_EPROTO, LCC_EWAKE. */
-static int recv_frame(lcc_conn *c, const lcc_target *t, uint32_t max, int64_t deadline,
-                      const uint8_t **p, uint32_t *len, size_t *used)
+int lcc_recv_frame(lcc_conn *c, const lcc_target *t, uint32_t max, int64_t deadline,
+                   const uint8_t **p, uint32_t *len, size_t *used)
 {
     for (;;) {
         int r = next_frame_max(c, max, p, len, used);
@@ -395,9 +392,8 @@ static int recv_frame(lcc_conn *c, const lcc_target *t, uint32_t max, int64_t de
     }
 }
 
-/* Send all of buf (handshake and HELLO only: small). */
-static int send_all(lcc_conn *c, const lcc_target *t, const void *buf, size_t len,
-                    int64_t deadline)
+int lcc_send_all(lcc_conn *c, const lcc_target *t, const void *buf, size_t len,
+                 int64_t deadline)
 {
     const char *p = buf;
     while (len > 0) {
@@ -477,7 +473,7 @@ static int handshake(lcc_conn *c, const lcc_target *t, int64_t deadline)
         const uint8_t *p;
         uint32_t len;
         size_t used;
-        r = recv_frame(c, t, LCP_AUTH_MAX_MSG, deadline, &p, &len, &used);
+        r = lcc_recv_frame(c, t, LCP_AUTH_MAX_MSG, deadline, &p, &len, &used);
         if (r == LC_ETIMEDOUT)
             r = fail(c, LC_ETIMEDOUT,
                      "no handshake from %s within %d ms: is it logcollectord? "
@@ -509,7 +505,7 @@ static int handshake(lcc_conn *c, const lcc_target *t, int64_t deadline)
         pthread_mutex_unlock(&lcc_fork_mu);
         lcc_consume(c, used);
         if (out.len > 0) {
-            r = send_all(c, t, out.data, out.len, deadline);
+            r = lcc_send_all(c, t, out.data, out.len, deadline);
             if (r == LC_ETIMEDOUT)
                 r = fail(c, LC_ETIMEDOUT, "handshake with %s timed out", c->peer);
             /* On failure the #FAILURE# is a courtesy: if it could not be
@@ -572,7 +568,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
     if (n < 0)
         return fail(c, LC_EINVAL, "cannot encode HELLO (app \"%s\")", h.app);
     lcp_frame_put_header(msg, (uint32_t)n);
-    int r = send_all(c, t, msg, LCP_FRAME_HDR + (size_t)n, deadline);
+    int r = lcc_send_all(c, t, msg, LCP_FRAME_HDR + (size_t)n, deadline);
     OPENSSL_cleanse(msg, LCP_FRAME_HDR + (size_t)n);
     if (r == LC_ETIMEDOUT)
         return fail(c, LC_ETIMEDOUT, "sending HELLO to %s timed out", c->peer);
@@ -582,7 +578,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
     const uint8_t *p;
     uint32_t len;
     size_t used;
-    r = recv_frame(c, t, LCC_RECV_MAX, deadline, &p, &len, &used);
+    r = lcc_recv_frame(c, t, LCC_RECV_MAX, deadline, &p, &len, &used);
     if (r == LC_ETIMEDOUT)
         return fail(c, LC_ETIMEDOUT, "no WELCOME from logcollectord at %s within %d ms",
                     c->peer, t->timeout_ms);
@@ -610,7 +606,7 @@ static int hello(lcc_conn *c, const lcc_target *t, int64_t deadline)
 }
 
 /* TLS or not, as the port file says, and only with the server verified
- * (tls.h's table).  Decided before connecting: nothing at all goes to a
+ * (client_tls.h's table).  Decided before connecting: nothing at all goes to a
  * collector we cannot check. */
 static int tls_policy(lcc_conn *c, const lcc_target *t, const lcp_portinfo *pi)
 {

@@ -1,5 +1,5 @@
 /*
- * tls.h - TLS for the client's connections (internal).
+ * client_tls.h - TLS for the client's connections (internal).
  *
  * When the collector's port file says "tls":true, the whole connection,
  * the HMAC handshake included, runs inside TLS.  The client then needs a
@@ -38,7 +38,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "conn.h"
+#include "client_conn.h"
 
 #define LCC_FP_LEN 32 /* SHA-256 */
 /* "sha256:" + 32 pairs of hex digits joined by ':' + NUL */

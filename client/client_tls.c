@@ -1,7 +1,7 @@
 /*
- * tls.c - TLS for the client's connections.  See tls.h.
+ * client_tls.c - TLS for the client's connections.  See client_tls.h.
  */
-#include "tls.h"
+#include "client_tls.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include <openssl/x509err.h>
 #include <openssl/x509_vfy.h>
 
+#include "hex.h"
 #include "logcollect.h"
 
 struct lcc_tls {
@@ -36,16 +37,6 @@ struct lcc_tls {
 };
 
 /* ---- fingerprints ------------------------------------------------------ */
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = tolower(ch);
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
 
 int lcc_parse_fingerprint(const char *text, uint8_t fp[LCC_FP_LEN], char *why, size_t whylen)
 {
@@ -67,7 +58,7 @@ int lcc_parse_fingerprint(const char *text, uint8_t fp[LCC_FP_LEN], char *why, s
             colon_ok = 0;
             continue;
         }
-        int v = hexval((unsigned char)*p);
+        int v = lcp_hex_digit((unsigned char)*p);
         if (v < 0) {
             snprintf(why, whylen, "'%c' is not a hex digit (expected sha256:AB:CD:..., 32 bytes)",
                      isprint((unsigned char)*p) ? *p : '?');
@@ -95,16 +86,11 @@ int lcc_parse_fingerprint(const char *text, uint8_t fp[LCC_FP_LEN], char *why, s
 
 void lcc_format_fingerprint(const uint8_t fp[LCC_FP_LEN], char out[LCC_FP_TEXT])
 {
-    static const char hex[] = "0123456789ABCDEF";
     memcpy(out, "sha256:", 7);
-    char *o = out + 7;
-    for (int i = 0; i < LCC_FP_LEN; i++) {
-        if (i)
-            *o++ = ':';
-        *o++ = hex[fp[i] >> 4];
-        *o++ = hex[fp[i] & 15];
-    }
-    *o = '\0';
+    size_t n = 0;
+    /* "AB:CD:..." is exactly OpenSSL's form; the buffer is sized for it */
+    if (OPENSSL_buf2hexstr_ex(out + 7, LCC_FP_TEXT - 7, &n, fp, LCC_FP_LEN, ':') != 1)
+        out[7] = '\0';
 }
 
 /* ---- OpenSSL errors ------------------------------------------------------ */

@@ -1,5 +1,5 @@
 /*
- * cli_status.c - logcollect status: is the collector up, and its counters.
+ * status.c - logcollect status: is the collector up, and its counters.
  *
  * Exit status: 0 the collector answered, 1 it did not (the reason on
  * stderr), 2 usage.

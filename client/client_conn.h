@@ -1,8 +1,8 @@
 /*
- * conn.h - establishing one connection to logcollectord (internal).
+ * client_conn.h - establishing one connection to logcollectord (internal).
  *
  * lcc_connect reads the port file, connects, starts TLS when the port
- * file says so (tls.h: only with the server's certificate checked, and
+ * file says so (client_tls.h: only with the server's certificate checked, and
  * never plaintext once TLS is configured), runs the mutual handshake
  * (proto/auth.h: the client proves it has the key and makes the daemon
  * prove it too, so nothing is ever sent to a listener that does not know
@@ -26,7 +26,7 @@
 #include "control.h"
 #include "portfile.h"
 
-struct lcc_tls; /* tls.h: the TLS settings of a client */
+struct lcc_tls; /* client_tls.h: the TLS settings of a client */
 struct ssl_st;  /* OpenSSL's SSL */
 
 #define LCC_ERR_MAX 512
@@ -49,7 +49,7 @@ typedef struct {
     const char *app;
     const char *host;
     int64_t pid;
-    /* TLS settings (tls.h), or NULL: none configured.  Whether the
+    /* TLS settings (client_tls.h), or NULL: none configured.  Whether the
      * connection uses TLS follows the port file's "tls", checked against
      * these (never unverified, never a silent downgrade). */
     const struct lcc_tls *tls;
@@ -63,7 +63,7 @@ typedef struct {
 
 typedef struct {
     int fd;
-    /* With TLS: the connection's SSL object (tls.h), else NULL.  Set and
+    /* With TLS: the connection's SSL object (client_tls.h), else NULL.  Set and
      * freed only while holding lcc_fork_mu, so that a fork child finds it
      * either absent or whole (and frees its copy). */
     struct ssl_st *ssl;
@@ -99,6 +99,17 @@ int lcc_read_key(const char *path, uint8_t **key, size_t *keylen, char *err,
  * stream is not logcollectord's (c->err). */
 int lcc_next_frame(lcc_conn *c, const uint8_t **p, uint32_t *len, size_t *used);
 void lcc_consume(lcc_conn *c, size_t n);
+
+/* Wait (until deadline, or t->wakefd) for one whole frame of at most max
+ * bytes.  1: got it; LC_ETIMEDOUT, LC_ECLOSED (the peer closed: c->err is
+ * generic, callers reword it), LC_ETLS, LC_EPROTO, LCC_EWAKE. */
+int lcc_recv_frame(lcc_conn *c, const lcc_target *t, uint32_t max, int64_t deadline,
+                   const uint8_t **p, uint32_t *len, size_t *used);
+
+/* Send all of buf (small messages: handshake, HELLO, STATUS request).
+ * LC_OK, LC_ETIMEDOUT, LC_ECLOSED or LC_ETLS (c->err says why), LCC_EWAKE. */
+int lcc_send_all(lcc_conn *c, const lcc_target *t, const void *buf, size_t len,
+                 int64_t deadline);
 
 /* Message and code for a connection-level ERROR (code >= 100). */
 int lcc_conn_error(lcc_conn *c, uint16_t code, const char *text);

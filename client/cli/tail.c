@@ -1,5 +1,5 @@
 /*
- * cli_tail.c - logcollect tail: the collector's output file, for people.
+ * tail.c - logcollect tail: the collector's output file, for people.
  *
  * Reads JSON Lines written by logcollectord and prints them as columns
  * (time, level, app[pid], msg, other fields as key=value), or unchanged
@@ -728,15 +728,13 @@ int lcli_cmd_tail(int argc, char **argv)
             break;
         }
         case OPT_FIELD: {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || o.nfields == MAX_FIELDS) {
+            if (o.nfields == MAX_FIELDS ||
+                lcli_split_field(optarg, &o.fkeylen[o.nfields], &o.fval[o.nfields]) != 0) {
                 rc = lcli_usage_error("tail ", "--field wants KEY=VALUE (at most %d), not '%s'",
                                       MAX_FIELDS, optarg);
                 goto out;
             }
-            o.fkey[o.nfields] = optarg;
-            o.fkeylen[o.nfields] = (size_t)(eq - optarg);
-            o.fval[o.nfields++] = eq + 1;
+            o.fkey[o.nfields++] = optarg;
             break;
         }
         case OPT_JSON: o.json = 1; break;

@@ -1,6 +1,8 @@
 /*
- * cli.c - the logcollect command: dispatch to a subcommand; send one
- * record; make a key.  pipe and tail live in cli_pipe.c and cli_tail.c.
+ * main.c - the logcollect command: dispatch to a subcommand; send one
+ * record; make a key.  pipe, status and tail live in pipe.c, status.c and tail.c.  It uses
+ * only the public API (logcollect.h), like any program linked with the
+ * shared library.
  *
  * Exit status: 0 done, 1 failed (one line on stderr says why), 2 usage.
  */
@@ -13,7 +15,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "keyfile.h"
 #include "logcollect.h"
 
 #define DEFAULT_APP "logcollect-cli"
@@ -68,9 +69,7 @@ static const char usage_send[] =
     LCLI_TLS_HELP
     "  -h, --help           show this help\n"
     "\n"
-    "A collector whose port file says \"tls\":true is only reached over TLS, with\n"
-    "its certificate checked (--tls-ca or --tls-fingerprint); once either is set, a\n"
-    "collector without TLS is refused.\n";
+    LCLI_TLS_NOTE;
 
 static const char usage_keygen[] =
     "usage: logcollect keygen PATH\n"
@@ -95,6 +94,24 @@ int lcli_parse_level(const char *s)
     if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
         return s[0] - '0';
     return lc_level_from_name(s);
+}
+
+int lcli_split_field(const char *arg, size_t *keylen, const char **value)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return -1;
+    *keylen = (size_t)(eq - arg);
+    *value = eq + 1;
+    return 0;
+}
+
+const char *lcli_app(const char *given, const char *def)
+{
+    if (given)
+        return given;
+    const char *env = getenv("LOGCOLLECT_APP");
+    return env && *env ? env : def;
 }
 
 int lcli_parse_ms(const char *s, int *out)
@@ -235,25 +252,20 @@ int lcli_cmd_send(int argc, char **argv)
     int rc = 0;
     for (int i = 0; i < n; i++) {
         const char *arg = argv[optind + i];
-        const char *eq = strchr(arg, '=');
-        if (!eq || eq == arg) {
+        size_t kl;
+        if (lcli_split_field(arg, &kl, &values[i]) != 0) {
             rc = lcli_usage_error("send ", "'%s' is not KEY=VALUE", arg);
             goto out;
         }
-        copies[i] = strndup(arg, (size_t)(eq - arg));
+        copies[i] = strndup(arg, kl);
         if (!copies[i]) {
             fputs("logcollect: out of memory\n", stderr);
             rc = 1;
             goto out;
         }
         names[i] = copies[i];
-        values[i] = eq + 1;
     }
-
-    if (!app) {
-        const char *env = getenv("LOGCOLLECT_APP");
-        app = env && *env ? env : DEFAULT_APP;
-    }
+    app = lcli_app(app, DEFAULT_APP);
 
     int err;
     lc_client *c = lcli_open(&conn, app, 0, &err);
@@ -289,9 +301,8 @@ int lcli_cmd_keygen(int argc, char **argv)
         return lcli_usage_error("keygen ", "keygen needs exactly one PATH");
     if (argv[1][0] == '-' && argv[1][1] != '\0')
         return lcli_usage_error("keygen ", "unknown option '%s'", argv[1]);
-    char err[512];
-    if (lcp_keyfile_generate(argv[1], err, sizeof err) != 0) {
-        fprintf(stderr, "logcollect: %s\n", err);
+    if (lc_keygen(argv[1]) != LC_OK) {
+        fprintf(stderr, "logcollect: %s\n", lc_last_error());
         return 1;
     }
     return 0;
