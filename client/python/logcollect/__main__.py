@@ -12,6 +12,7 @@ collector could not be reached or refused, 2 for a usage error.
 
 import argparse
 import json
+import os
 import sys
 
 from . import Client, LogcollectError, query_status
@@ -52,7 +53,8 @@ def main(argv=None):
                     ap.error("field %r is not NAME=VALUE" % f)
                 fields[name] = value
             with Client(port_file=a.port_file, key_file=a.key_file,
-                        app=a.app or None, connect_timeout=a.timeout) as c:
+                        app=a.app or os.environ.get("LOGCOLLECT_APP") or "logcollect",
+                        connect_timeout=a.timeout) as c:
                 c.log(a.level, a.message, **fields)
                 if not c.flush(a.timeout):
                     err = c.last_error
