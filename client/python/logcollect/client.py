@@ -387,7 +387,11 @@ class _Chunk(object):
 
 
 def _program_name():
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    """The script's base name; for "python -m pkg", the package's name."""
+    path = sys.argv[0] if sys.argv and isinstance(sys.argv[0], str) else ""
+    name = os.path.basename(path)
+    if name == "__main__.py":
+        name = os.path.basename(os.path.dirname(path)) or name
     if not name or name in ("-c", "-m", "-"):
         name = "python"
     return name
