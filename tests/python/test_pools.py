@@ -16,9 +16,11 @@ flushes its client (docs/python.md: what Pool.terminate() costs instead)."""
 # LCTEST: timeout=300
 
 import collections
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import unittest
 
 from lcpy import Daemon
@@ -28,6 +30,18 @@ import poolwork
 
 WORKERS, TASKS, N = 8, 8, 2000
 N_NO_FLUSH = 500
+
+
+@contextlib.contextmanager
+def default_sigterm():
+    """Forked workers inherit the parent's signal handlers; lctest's SIGTERM
+    handler (sys.exit, for its clean-up) would make terminate() something
+    else than what a program gets by default: SIGTERM kills the worker."""
+    old = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 class Pools(unittest.TestCase):
@@ -48,15 +62,17 @@ class Pools(unittest.TestCase):
             self.skipTest("no %s start method here" % method)
         ctx = multiprocessing.get_context(method)
         init = None if method == "fork" else poolwork.init
-        pool = ctx.Pool(WORKERS, initializer=init)
-        try:
-            results = pool.map(poolwork.work, [(method, t, N) for t in range(TASKS)], chunksize=1)
-        finally:
-            if terminate:
-                pool.terminate()
-            else:
-                pool.close()
-            pool.join()
+        with default_sigterm():
+            pool = ctx.Pool(WORKERS, initializer=init)
+            try:
+                results = pool.map(poolwork.work, [(method, t, N) for t in range(TASKS)],
+                                   chunksize=1)
+            finally:
+                if terminate:
+                    pool.terminate()
+                else:
+                    pool.close()
+                pool.join()
         self.assertTrue(all(ok for _, _, ok in results), "a worker's flush timed out: %r" % results)
         lines = [l for l in self.d.lines() if l.get("method") == method]
         seen = collections.Counter((l["task"], l["n"]) for l in lines)
@@ -91,11 +107,13 @@ class Pools(unittest.TestCase):
         ctx = multiprocessing.get_context(method)
         # maxtasksperchild=1: each worker exits right after its task, while
         # its last records are still queued in it (only its exit flushes them)
-        pool = ctx.Pool(WORKERS, initializer=None if method == "fork" else poolwork.init,
-                        maxtasksperchild=1)
-        pool.map(poolwork.work_no_flush, [(tag, t, N_NO_FLUSH) for t in range(TASKS)], chunksize=1)
-        pool.close()
-        pool.join()
+        with default_sigterm():
+            pool = ctx.Pool(WORKERS, initializer=None if method == "fork" else poolwork.init,
+                            maxtasksperchild=1)
+            pool.map(poolwork.work_no_flush, [(tag, t, N_NO_FLUSH) for t in range(TASKS)],
+                     chunksize=1)
+            pool.close()
+            pool.join()
         # joined: every worker has exited, so its records were acknowledged
         lines = [l for l in self.d.lines() if l.get("method") == tag]
         seen = collections.Counter((l["task"], l["n"]) for l in lines)
