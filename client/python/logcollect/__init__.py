@@ -12,8 +12,9 @@ lost or repeated across a collector restart, fork safety, TLS, and a
 See client/python/README.md (API) and docs/python.md (guide).
 """
 
-from .client import (ALERT, CRITICAL, DEBUG, EMERGENCY, ERROR, INFO, NOTICE, WARNING,
-                     Client, level_from_name, level_name, query_status)
+from .client import Client, query_status
+from .record import (ALERT, CRITICAL, DEBUG, EMERGENCY, ERROR, INFO, NOTICE, WARNING,
+                     level_from_name, level_name)
 from .errors import (AuthError, BusyError, ClosedError, ConnectError, KeyFileError,
                      LogcollectError, PortFileError, ProtocolError, RejectedError, TimedOut,
                      TLSError, TooBigError)

@@ -16,8 +16,9 @@ import os
 import threading
 from itertools import islice
 
-from .client import (Client, _esc, _ts_head, _TsCache, encode_record, json_value,
-                     logging_level_name, timestamp)
+from .client import Client
+from .record import (_esc, _ts_head, _TsCache, encode_record, json_value, logging_level_name,
+                     timestamp)
 from .errors import ClosedError
 
 # The attributes every LogRecord has (and those Formatter and asyncio add):
