@@ -69,6 +69,9 @@ class Handler(logging.Handler):
     def handle(self, record):
         # No handler lock: emit only touches the record and the client's
         # queue, which has its own lock.
+        if not self.filters:
+            self.emit(record)
+            return True
         rv = self.filter(record)
         if isinstance(rv, logging.LogRecord):  # 3.12: a filter may replace it
             record = rv
