@@ -71,6 +71,18 @@ def backoff_wait(c):
             c._drain_wake()
 
 
+def reread_key(c):
+    """After the collector refused our key (or revoked it: ERROR 103), read
+    the key file again: a key rotated there needs no restart of the
+    program.  A file that does not load now keeps the key we have."""
+    try:
+        key = P.read_key(c._key_file)
+    except LogcollectError:
+        return
+    with c._lock:
+        c._key = key
+
+
 def sender_main(c, first):
     """The thread's body, for client c; first: a connection made by
     Client(fail_fast=True), or None."""
@@ -91,6 +103,8 @@ def sender_main(c, first):
                     c._note_failure(e)
                 if e.code == "LC_EFULL" and c._backoff < 4:
                     c._backoff = 4  # too many clients: start at 800 ms
+                if e.code == "LC_EAUTH":
+                    reread_key(c)
                 if backoff_wait(c):
                     break
                 continue
@@ -108,6 +122,8 @@ def sender_main(c, first):
             break
         if how == "drained" or link.healthy or time.monotonic() - since >= HEALTHY_AFTER:
             c._backoff = 0
+        if link.err is not None and link.err.code == "LC_EAUTH":
+            reread_key(c)
         if backoff_wait(c):
             break
 
