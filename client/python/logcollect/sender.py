@@ -148,14 +148,16 @@ class Link(object):
     def run(self):
         c = self.c
         cn = self.conn
+        if cn.written > c._started:  # (_started: written by this thread only)
+            cn.close()
+            self.err = ProtocolError(
+                "logcollectord at %s says records up to %d of session %s are written, but "
+                "only %d were sent (is another client using this session?)"
+                % (cn.peer, cn.written, c._sid, c._started))
+            with c._lock:
+                c._note_failure(self.err)
+            return "lost"
         with c._lock:
-            if cn.written > c._started:
-                cn.close()
-                c._note_failure(ProtocolError(
-                    "logcollectord at %s says records up to %d of session %s are written, "
-                    "but only %d were sent (is another client using this session?)"
-                    % (cn.peer, cn.written, c._sid, c._started)))
-                return "lost"
             c._conn = cn
             c._connected = True
             c._connects += 1
