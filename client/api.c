@@ -404,7 +404,8 @@ static void state_text(lc_client *c, char *out, size_t cap)
 {
     if (c->connected)
         snprintf(out, cap, "connected to logcollectord at %s, which has not "
-                 "acknowledged them yet (is its output slow?)", c->peer);
+                 "acknowledged them yet (is its output slow, or its disk full? "
+                 "`logcollect status` says)", c->peer);
     else if (c->last_err)
         snprintf(out, cap, "not connected: %s; retrying in the background",
                  c->last_err_msg);

@@ -488,11 +488,15 @@ static int handshake(lcc_conn *c, const lcc_target *t, int64_t deadline)
                          ? " does it require a TLS client certificate (LOGCOLLECT_TLS_CERT)?"
                          : "");
         else if (r == LC_ECLOSED)
-            r = fail(c, LC_EAUTH,
-                     "logcollectord at %s closed the connection during the "
-                     "handshake (different keys? compare key file %s with the "
-                     "daemon's)",
-                     c->peer, t->key_file);
+            /* Not a key mismatch: a wrong key is answered with #FAILURE#
+             * (LCP_HSF_REJECTED below). */
+            r = fail(c, LC_ECLOSED,
+                     "logcollectord at %s closed the connection during the handshake "
+                     "without answering our proof: it was busy (more than --max-handshakes "
+                     "connections in the handshake, or many failed handshakes from this "
+                     "address), its --handshake-timeout ran out, or it is stopping; try "
+                     "again, and see its log",
+                     c->peer);
         if (r < 0)
             goto out;
         step++;

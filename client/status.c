@@ -41,7 +41,8 @@ static int read_reply(lcc_conn *c, const lcc_target *t, int64_t deadline, char *
                                  "STATUS request in time", c->peer);
         if (r == LC_ECLOSED)
             return lcc_set_error(LC_ECLOSED, "logcollectord at %s closed the connection before "
-                                 "answering (an older daemon without STATUS?)", c->peer);
+                                 "answering the STATUS request (is it stopping, or an older "
+                                 "daemon without STATUS? see its log)", c->peer);
         if (r < 0)
             return lcc_set_error(r, "%s", c->err);
         if (len >= 1 && p[0] == LCP_MSG_STATUS) {

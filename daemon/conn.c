@@ -13,13 +13,24 @@
  *    stream stays in sync;
  *  - a peer that stops reading our ACK/ERROR frames gets its reading paused
  *    (it cannot make us buffer without bound), and a peer that never sent
- *    HELLO (a stock Python client) is sent nothing at all.
+ *    HELLO (a stock Python client) is sent nothing at all;
+ *  - connections in the handshake have their own limit (--max-handshakes,
+ *    the oldest is closed to make room: server.c), so strangers cannot use
+ *    up --max-clients; a wrong proof's answer may be delayed (ratelimit.h),
+ *    a right one never is, nor is any challenge;
+ *  - while the output file cannot be written only records wait: the
+ *    handshake, HELLO and STATUS go on, and a connection stops being read
+ *    at its first record (left in its buffer);
+ *  - partly received frames share one budget (--max-partial-bytes): a frame
+ *    larger than PART_SMALL is read only once room for all of it is
+ *    granted, first come first served; meanwhile the peer is not read.
  */
 #include "conn.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -44,17 +55,40 @@ enum { ST_HANDSHAKE = 1, ST_OPEN, ST_CLOSING };
 #define OUTQ_HIGH (64 * 1024) /* stop reading a peer with this much unsent */
 #define OUTQ_LOW (16 * 1024)  /* and resume when it is down to this */
 #define CLOSE_LINGER_MS 2000
+/* A partial frame up to this size needs no grant; while the budget is
+ * nearly used up, a connection without a grant reads at most this much. */
+#define PART_SMALL (16 * 1024)
 
 static int read_cb(lcd_io *io, void *arg);
 static void drained_cb(lcd_io *io, void *arg);
 static void event_cb(lcd_io *io, int what, void *arg);
 static int conn_close(lcd_conn *c, int linger);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
+static size_t read_cap(lcd_io *io, void *arg);
+static void part_forget(lcd_conn *c);
 static void log_unlogged_rejections(lcd_conn *c);
 
 int lcd_conn_is_open(const lcd_conn *c)
 {
     return c->state == ST_OPEN;
+}
+
+/* Leaving ST_HANDSHAKE (authenticated, failed, closed): no longer counted
+ * against --max-handshakes. */
+static void leave_handshake(lcd_conn *c)
+{
+    if (!c->in_handshakes)
+        return;
+    TAILQ_REMOVE(&c->srv->handshakes, c, hs_link);
+    c->srv->nhandshakes--;
+    c->in_handshakes = 0;
+}
+
+static void set_state(lcd_conn *c, int state)
+{
+    if (state != ST_HANDSHAKE)
+        leave_handshake(c);
+    c->state = state;
 }
 
 static void format_peer(char *out, size_t cap, const struct sockaddr *sa,
@@ -95,22 +129,70 @@ static int start_handshake(lcd_conn *c)
     lcd_keyset *ks = lcd_keyset_ref(c->srv->keys);
     c->keyset = ks;
     lcp_server_hs_start(&c->hs, &ks->ring, c->srv->opt->allow_legacy_md5, nonce, &out);
-    c->challenge_sent = 1;
     lcd_io_write(c->io, out.data, out.len);
     lcd_io_start(c->io);
     set_timer(c, c->srv->opt->handshake_timeout_ms);
     return 0;
 }
 
-/* A handshake failed.  penalize: it was a wrong answer (not a hang-up or a
- * timeout), so the address's failure score grows. */
+/* A handshake failed without an answer to give.  penalize: it was a wrong
+ * answer (not a hang-up or a timeout), so the address's score grows. */
 static void hs_failed(lcd_conn *c, const char *why, int penalize)
 {
     lcd_server *srv = c->srv;
     srv->cnt.handshakes_failed++;
-    if (penalize)
-        lcd_ratelimit_failed(&srv->rl, (const struct sockaddr *)&c->sa, now_ms());
+    if (penalize) {
+        long delay;
+        if (lcd_ratelimit_failed(&srv->rl, (const struct sockaddr *)&c->sa, now_ms(), &delay) ==
+            LCD_RL_DELAY)
+            lcd_ratelimit_release(&srv->rl, (const struct sockaddr *)&c->sa); /* closed now */
+    }
     lcd_server_log_limited(srv, LCD_WARN, "handshake from %s failed: %s", c->peer, why);
+}
+
+/* A wrong proof (or another handshake message that fails): its answer
+ * (out, usually #FAILURE#) goes now, later, or not at all, as the
+ * address's record of failures says (ratelimit.h).  The connection closes
+ * after the answer. */
+static void hs_wrong(lcd_conn *c, const lcp_auth_out *out)
+{
+    lcd_server *srv = c->srv;
+    const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
+    const char *why = lcp_hs_failure_str(c->hs.failure);
+    srv->cnt.handshakes_failed++;
+    long delay;
+    lcd_rl_verdict v = lcd_ratelimit_failed(&srv->rl, sa, now_ms(), &delay);
+    if (v == LCD_RL_DELAY && (out->len == 0 || out->len > sizeof c->verdict)) {
+        lcd_ratelimit_release(&srv->rl, sa); /* nothing to answer: close now */
+        v = LCD_RL_ANSWER;
+    }
+    switch (v) {
+    case LCD_RL_ANSWER:
+        lcd_server_log_limited(srv, LCD_WARN, "handshake from %s failed: %s", c->peer, why);
+        if (out->len)
+            lcd_io_write(c->io, out->data, out->len);
+        set_state(c, ST_CLOSING);
+        break;
+    case LCD_RL_DROP:
+        srv->cnt.handshakes_dropped++;
+        lcd_server_log_limited(srv, LCD_WARN, "handshake from %s failed: %s; closed unanswered "
+                               "(%d failed connections from that address are already waiting "
+                               "for their answer)", c->peer, why, LCD_RL_HELD);
+        set_state(c, ST_CLOSING);
+        break;
+    case LCD_RL_DELAY:
+        /* Held, unread, until the answer is due; still in the handshake
+         * count, so --max-handshakes can close it early. */
+        srv->cnt.handshakes_delayed++;
+        lcd_server_log_limited(srv, LCD_WARN, "handshake from %s failed: %s; answering in %ld ms "
+                               "(that address keeps failing)", c->peer, why, delay);
+        memcpy(c->verdict, out->data, out->len);
+        c->verdict_len = out->len;
+        c->held = 1;
+        lcd_conn_pause(c, LCD_PAUSE_HELD, 1);
+        set_timer(c, delay);
+        break;
+    }
 }
 
 lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
@@ -130,7 +212,7 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 
-    static const lcd_io_cbs cbs = {read_cb, drained_cb, event_cb};
+    static const lcd_io_cbs cbs = {read_cb, drained_cb, event_cb, read_cap};
     c->timer = evtimer_new(srv->base, timer_cb, c);
     c->io = c->timer ? lcd_io_new(srv->base, fd, srv->tls, srv->scratch, &cbs, c) : NULL;
     if (!c->io || !c->timer) {
@@ -146,6 +228,9 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
     TAILQ_INSERT_TAIL(&srv->conns, c, link);
     srv->nconns++;
     srv->cnt.conn_total++;
+    TAILQ_INSERT_TAIL(&srv->handshakes, c, hs_link);
+    c->in_handshakes = 1;
+    srv->nhandshakes++;
 
     lcd_io_set_low(c->io, OUTQ_LOW);
     /* Bound what a peer can make us hold unprocessed: enough for one
@@ -157,13 +242,8 @@ lcd_conn *lcd_conn_new(lcd_server *srv, evutil_socket_t fd,
                                                               : frame_max;
     lcd_io_set_read_high(c->io, high);
 
-    long delay = lcd_ratelimit_delay(&srv->rl, sa, now_ms());
-    if (delay > 0) {
-        /* This address keeps failing: it waits for its challenge. */
-        srv->cnt.handshakes_delayed++;
-        set_timer(c, delay);
-        return c;
-    }
+    /* Never delayed, whatever the address did: on loopback a key holder
+     * shares it with everyone (ratelimit.h). */
     if (start_handshake(c) != 0) {
         lcd_log(LCD_ERR, "cannot get random bytes for a challenge; closing %s", c->peer);
         lcd_conn_free(c);
@@ -180,6 +260,10 @@ void lcd_conn_free(lcd_conn *c)
         TAILQ_REMOVE(&srv->ackq, c, ack_link);
     TAILQ_REMOVE(&srv->conns, c, link);
     srv->nconns--;
+    leave_handshake(c);
+    part_forget(c);
+    if (c->held)
+        lcd_ratelimit_release(&srv->rl, (const struct sockaddr *)&c->sa);
     if (c->sess) {
         lcd_session *s = c->sess;
         if (s->conn == c)
@@ -198,12 +282,23 @@ void lcd_conn_free(lcd_conn *c)
     free(c);
 }
 
+void lcd_conn_evict(lcd_conn *c, const char *why)
+{
+    lcd_server *srv = c->srv;
+    srv->cnt.handshakes_evicted++;
+    lcd_server_log_limited(srv, LCD_WARN, "closing the oldest unauthenticated connection, from "
+                           "%s (%s): %zu connections are in the handshake (--max-handshakes %ld)",
+                           c->peer, why, srv->nhandshakes, srv->opt->max_handshakes);
+    lcd_conn_free(c);
+}
+
 /* Returns 1 when c was freed. */
 static int conn_close(lcd_conn *c, int linger)
 {
     if (c->state == ST_CLOSING && linger && c->lingering)
         return 0;
-    c->state = ST_CLOSING;
+    set_state(c, ST_CLOSING);
+    part_forget(c);
     lcd_io_pause(c->io, 1);
     if (!linger || lcd_io_pending(c->io) == 0) {
         lcd_conn_free(c);
@@ -582,27 +677,50 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
     c->srv->cnt.records_accepted++;
 }
 
+/* Authenticated, but others finished their handshakes first and
+ * --max-clients are open: told so, as at accept, and closed. */
+static int refuse_if_full(lcd_conn *c)
+{
+    lcd_server *srv = c->srv;
+    /* (c itself is still counted as in the handshake) */
+    if (srv->nconns - srv->nhandshakes < (size_t)srv->opt->max_clients)
+        return 0;
+    srv->cnt.conn_refused_full++;
+    send_error(c, 0, LCP_ERR_TOO_MANY_CLIENTS,
+               "too many clients: the collector is at --max-clients");
+    set_state(c, ST_CLOSING);
+    return 1;
+}
+
+static void handle_handshake(lcd_conn *c, const uint8_t *p, size_t len)
+{
+    lcp_auth_out out;
+    lcp_hs_result r = lcp_server_hs_input(&c->hs, p, len, &out);
+    if (r == LCP_HS_FAIL) {
+        hs_wrong(c, &out);
+        return;
+    }
+    if (out.len)
+        lcd_io_write(c->io, out.data, out.len); /* a right proof: answered at once */
+    if (r != LCP_HS_DONE)
+        return;
+    if (adopt_key(c) != 0 || !lcd_server_key_valid(c->srv, &c->key)) {
+        hs_failed(c, "its key was removed during the handshake (or out of memory)", 0);
+        set_state(c, ST_CLOSING);
+        return;
+    }
+    evtimer_del(c->timer);
+    if (refuse_if_full(c))
+        return;
+    set_state(c, ST_OPEN);
+    lcd_server_rt_refresh(c->srv);
+    lcd_log(LCD_DEBUG, "%s authenticated with key '%s'", c->peer, c->key.name);
+}
+
 static void handle_frame(lcd_conn *c, const uint8_t *p, size_t len)
 {
     if (c->state == ST_HANDSHAKE) {
-        lcp_auth_out out;
-        lcp_hs_result r = lcp_server_hs_input(&c->hs, p, len, &out);
-        if (out.len)
-            lcd_io_write(c->io, out.data, out.len);
-        if (r == LCP_HS_DONE) {
-            if (adopt_key(c) != 0 || !lcd_server_key_valid(c->srv, &c->key)) {
-                hs_failed(c, "its key was removed during the handshake (or out of memory)", 0);
-                c->state = ST_CLOSING;
-                return;
-            }
-            c->state = ST_OPEN;
-            evtimer_del(c->timer);
-            lcd_server_rt_refresh(c->srv);
-            lcd_log(LCD_DEBUG, "%s authenticated with key '%s'", c->peer, c->key.name);
-        } else if (r == LCP_HS_FAIL) {
-            hs_failed(c, lcp_hs_failure_str(c->hs.failure), 1);
-            c->state = ST_CLOSING;
-        }
+        handle_handshake(c, p, len);
         return;
     }
     if (len == 0 || p[0] == '{' || p[0] > LCP_MSG_STATUS) {
@@ -651,6 +769,131 @@ static void start_skip(lcd_conn *c, uint32_t len)
     c->skip = len;
 }
 
+/* ---- the budget for partly received frames (--max-partial-bytes) ---- */
+
+static size_t part_charge(const lcd_conn *c)
+{
+    return c->part_held > c->part_grant ? c->part_held : c->part_grant;
+}
+
+static void part_set(lcd_conn *c, size_t held, size_t grant)
+{
+    lcd_server *srv = c->srv;
+    srv->part_used -= part_charge(c);
+    if (c->part_grant && !grant)
+        srv->part_grants--;
+    else if (!c->part_grant && grant)
+        srv->part_grants++;
+    c->part_held = held;
+    c->part_grant = grant;
+    srv->part_used += part_charge(c);
+}
+
+/* Room for c's whole frame of want bytes?  With no grant out at all, yes
+ * whatever the budget says: someone must be able to finish a frame. */
+static int part_fits(const lcd_conn *c, size_t want)
+{
+    const lcd_server *srv = c->srv;
+    return srv->part_grants == 0 ||
+           srv->part_used - part_charge(c) + want <= (size_t)srv->opt->max_partial;
+}
+
+static void part_unwait(lcd_conn *c)
+{
+    if (!c->part_waiting)
+        return;
+    TAILQ_REMOVE(&c->srv->part_waiters, c, part_link);
+    c->part_waiting = 0;
+    c->srv->part_nwaiting--;
+}
+
+void lcd_conn_part_wake(lcd_server *srv)
+{
+    lcd_conn *w;
+    while ((w = TAILQ_FIRST(&srv->part_waiters)) != NULL && part_fits(w, w->part_want)) {
+        part_unwait(w);
+        part_set(w, w->part_held, w->part_want);
+        lcd_conn_pause(w, LCD_PAUSE_MEMORY, 0);
+    }
+}
+
+/* After a read callback: c holds held bytes, the start of a frame of want
+ * bytes in all (0: no frame under way).  A frame over PART_SMALL needs a
+ * grant for all of it; without one, c is not read until it gets one. */
+static void part_account(lcd_conn *c, size_t held, size_t want)
+{
+    lcd_server *srv = c->srv;
+    if (c->state != ST_OPEN || want <= PART_SMALL)
+        want = 0;
+    if (want && want == c->part_grant) {
+        part_set(c, held, want); /* the granted frame is still coming */
+        return;
+    }
+    part_set(c, held, 0);
+    if (want && !c->part_waiting && TAILQ_EMPTY(&srv->part_waiters) && part_fits(c, want)) {
+        part_set(c, held, want);
+    } else if (want) {
+        if (!c->part_waiting) {
+            TAILQ_INSERT_TAIL(&srv->part_waiters, c, part_link);
+            c->part_waiting = 1;
+            srv->part_nwaiting++;
+            srv->cnt.partial_waits++;
+        }
+        c->part_want = want;
+        lcd_conn_pause(c, LCD_PAUSE_MEMORY, 1);
+    } else {
+        part_unwait(c);
+        lcd_conn_pause(c, LCD_PAUSE_MEMORY, 0);
+    }
+    lcd_conn_part_wake(srv);
+}
+
+/* c is closing: it takes no more room, and waits for none. */
+static void part_forget(lcd_conn *c)
+{
+    part_unwait(c);
+    part_set(c, 0, 0);
+    lcd_conn_part_wake(c->srv);
+}
+
+/* Asked by the io before each read: while the budget is nearly used up, a
+ * connection without a grant reads at most PART_SMALL bytes. */
+static size_t read_cap(lcd_io *io, void *arg)
+{
+    const lcd_conn *c = arg;
+    const lcd_server *srv = c->srv;
+    (void)io;
+    if (c->part_grant || srv->part_used + LCD_IO_READ_MAX <= (size_t)srv->opt->max_partial)
+        return SIZE_MAX;
+    return PART_SMALL;
+}
+
+void lcd_conn_output_resumed(lcd_conn *c)
+{
+    if (!(c->pause & LCD_PAUSE_OUTPUT))
+        return;
+    lcd_conn_pause(c, LCD_PAUSE_OUTPUT, 0);
+    if (c->state == ST_OPEN)
+        lcd_io_retrigger(c->io); /* the record waits in the buffer: no new bytes may come */
+}
+
+/* Does the frame at b (avail bytes known) need the output file?  Records
+ * do (also empty and oversize ones); HELLO and STATUS requests do not.
+ * Not known yet (only a header) or malformed: no, the frame parser decides. */
+static int needs_output(const uint8_t *b, size_t avail, uint32_t max)
+{
+    if (avail < LCP_FRAME_HDR)
+        return 0;
+    uint32_t len = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    if (len & 0x80000000u)
+        return 0;
+    if (len == 0 || len > max)
+        return 1;
+    if (avail == LCP_FRAME_HDR)
+        return 0;
+    return b[LCP_FRAME_HDR] != LCP_MSG_HELLO && b[LCP_FRAME_HDR] != LCP_MSG_STATUS_REQ;
+}
+
 /* Frames out of the contiguous bytes buf[0..len).  Returns the bytes
  * used; sets *need when a frame's length is known but its bytes are not
  * all there yet. */
@@ -666,7 +909,7 @@ static size_t parse_frames(lcd_conn *c, const uint8_t *buf, size_t len, size_t *
     /* At most --max-unwritten bytes of records per turn: the rest waits
      * (in a buffer the read high-watermark bounds) until this batch is
      * written. */
-    while (c->state != ST_CLOSING &&
+    while (c->state != ST_CLOSING && !c->held &&
            (c->final_read || c->batch_bytes < (size_t)srv->opt->max_unwritten)) {
         size_t avail = len - pos;
         if (c->skip) {
@@ -676,6 +919,13 @@ static size_t parse_frames(lcd_conn *c, const uint8_t *buf, size_t len, size_t *
             if (c->skip)
                 break;
             continue;
+        }
+        if (c->state == ST_OPEN && srv->output_failing &&
+            needs_output(buf + pos, avail, open_max)) {
+            /* Leave the record in the buffer and stop reading until the
+             * output works (lcd_conn_output_resumed). */
+            lcd_conn_pause(c, LCD_PAUSE_OUTPUT, 1);
+            break;
         }
         uint32_t max = c->state == ST_HANDSHAKE ? LCP_AUTH_MAX_MSG : open_max;
         lcp_frame f;
@@ -696,7 +946,7 @@ static size_t parse_frames(lcd_conn *c, const uint8_t *buf, size_t len, size_t *
         } else if (c->state == ST_HANDSHAKE) {
             /* Before authentication, anything odd just closes. */
             hs_failed(c, st == LCP_FRAME_OVERSIZE ? "message over 256 bytes" : "not our protocol", 1);
-            c->state = ST_CLOSING;
+            set_state(c, ST_CLOSING);
         } else {
             protocol_error(c, st == LCP_FRAME_EXT64 ? "8-byte frame lengths are refused"
                                                     : "negative frame length");
@@ -722,6 +972,7 @@ static int read_cb(lcd_io *io, void *arg)
     lcd_io_eat(io, used);
     if (need > len - used)
         lcd_io_need(io, need); /* wake us when the whole frame is there */
+    part_account(c, len - used, need > len - used ? need : 0);
 
     if (batch && c->sess) {
         /* One mark per read: once the output holds everything appended so
@@ -759,6 +1010,10 @@ static void drained_cb(lcd_io *io, void *arg)
 static void event_cb(lcd_io *io, int what, void *arg)
 {
     lcd_conn *c = arg;
+    if ((what & (LCD_IO_EOF | LCD_IO_ERROR)) && c->held) {
+        lcd_conn_free(c); /* failed and counted already; its answer would go nowhere */
+        return;
+    }
     if (what & (LCD_IO_EOF | LCD_IO_ERROR)) {
         unsigned long tls_err = lcd_io_tls_error(io);
         if (tls_err) {
@@ -783,9 +1038,12 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     lcd_conn *c = arg;
     (void)fd;
     (void)what;
-    if (c->state == ST_HANDSHAKE && !c->challenge_sent) {
-        if (start_handshake(c) != 0)
-            lcd_conn_free(c);
+    if (c->held) {
+        /* The delayed answer to a wrong proof is due. */
+        c->held = 0;
+        lcd_ratelimit_release(&c->srv->rl, (const struct sockaddr *)&c->sa);
+        lcd_io_write(c->io, c->verdict, c->verdict_len);
+        conn_close(c, 1);
         return;
     }
     if (c->state == ST_HANDSHAKE)

@@ -15,7 +15,9 @@ struct lcd_session;
 
 enum {
     LCD_PAUSE_PEER = 1,   /* the peer does not read what we send */
-    LCD_PAUSE_OUTPUT = 2, /* the output file cannot be written */
+    LCD_PAUSE_OUTPUT = 2, /* a record came while the output file cannot be written */
+    LCD_PAUSE_MEMORY = 4, /* its partial frame waits for room in --max-partial-bytes */
+    LCD_PAUSE_HELD = 8,   /* a failed handshake held for its delayed answer */
 };
 
 #include "auth.h"
@@ -23,14 +25,18 @@ enum {
 typedef struct lcd_conn {
     TAILQ_ENTRY(lcd_conn) link;     /* in srv->conns */
     TAILQ_ENTRY(lcd_conn) ack_link; /* in srv->ackq */
-    int in_ackq;
+    TAILQ_ENTRY(lcd_conn) hs_link;  /* in srv->handshakes (oldest first) while in the handshake */
+    TAILQ_ENTRY(lcd_conn) part_link; /* in srv->part_waiters while waiting for budget */
+    int in_ackq, in_handshakes, part_waiting;
     struct lcd_server *srv;
     struct lcd_io *io;
     int lingering;               /* closing, waiting for the output to go */
     char peer[96]; /* "127.0.0.1:5555" or "[::1]:5555" */
     struct sockaddr_storage sa;
     int state;
-    int challenge_sent;          /* 0 while a failing address waits */
+    int held;                    /* failed: held until its answer is due (ratelimit.h) */
+    uint8_t verdict[32];         /* that answer (a framed #FAILURE#) */
+    size_t verdict_len;
     lcp_server_hs hs;
     void *keyset;                /* lcd_keyset the handshake uses (a reference) */
     lcp_key key;                 /* the key that authenticated the peer (copy) */
@@ -50,6 +56,10 @@ typedef struct lcd_conn {
     unsigned rej_logged;         /* lines logged in the window */
     unsigned rej_unlogged;       /* rejections not logged since the last line */
     int final_read;              /* stopping: parse every complete frame, no cap */
+    /* The daemon-wide budget for partly received frames (--max-partial-bytes):
+     * what this connection holds, the whole frame it was granted room for,
+     * and the frame size it waits to be granted. */
+    size_t part_held, part_grant, part_want;
 } lcd_conn;
 
 /* Take over an accepted socket and start the handshake. */
@@ -61,6 +71,18 @@ void lcd_conn_send_ack(lcd_conn *c);
 
 /* Turn reading off or on for a reason (LCD_PAUSE_*). */
 void lcd_conn_pause(lcd_conn *c, unsigned reason, int on);
+
+/* The output file can be written again: take the record this connection
+ * was stopped at. */
+void lcd_conn_output_resumed(lcd_conn *c);
+
+/* Close a connection still in the handshake to make room for a new one
+ * (--max-handshakes, or out of file descriptors): counted, logged. */
+void lcd_conn_evict(lcd_conn *c, const char *why);
+
+/* Room in --max-partial-bytes was freed: grant it to waiting connections,
+ * first come first served. */
+void lcd_conn_part_wake(struct lcd_server *srv);
 
 /* The daemon is stopping: tell a client that reads (it said HELLO) to
  * stop sending; what it already sent is still read and written. */

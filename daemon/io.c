@@ -19,7 +19,7 @@
 #include <openssl/ssl.h>
 
 #define READ_CHUNK (256 * 1024)  /* one readv asks for this much */
-#define READ_BUDGET (512 * 1024) /* per callback, so no peer starves the rest */
+#define READ_BUDGET LCD_IO_READ_MAX /* per callback, so no peer starves the rest */
 
 struct lcd_io {
     lcd_io_cbs cbs;
@@ -41,11 +41,25 @@ struct lcd_io {
     int reading; /* rev is added */
 };
 
+/* The read high mark now: the fixed one, lowered by the owner's read_cap.
+ * 0: no limit. */
+static size_t high_of(lcd_io *io)
+{
+    size_t high = io->read_high;
+    if (io->cbs.read_cap) {
+        size_t cap = io->cbs.read_cap(io, io->arg);
+        if (high == 0 || cap < high)
+            high = cap;
+    }
+    return high;
+}
+
 /* ---- plaintext ---------------------------------------------------------- */
 
 static void update_reading(lcd_io *io)
 {
-    int want = !io->paused && (io->read_high == 0 || evbuffer_get_length(io->in) < io->read_high);
+    size_t high = high_of(io);
+    int want = !io->paused && (high == 0 || evbuffer_get_length(io->in) < high);
     if (want && !io->reading)
         event_add(io->rev, NULL);
     else if (!want && io->reading)
@@ -58,14 +72,15 @@ static void update_reading(lcd_io *io)
 static ssize_t read_some(lcd_io *io)
 {
     size_t total = 0;
+    size_t high = high_of(io);
     while (total < READ_BUDGET) {
         size_t room = READ_CHUNK;
-        if (io->read_high) {
+        if (high) {
             size_t have = evbuffer_get_length(io->in);
-            if (have >= io->read_high)
+            if (have >= high)
                 break;
-            if (io->read_high - have < room)
-                room = io->read_high - have;
+            if (high - have < room)
+                room = high - have;
         }
         struct evbuffer_iovec v[2];
         int nv = evbuffer_reserve_space(io->in, (ev_ssize_t)room, v, 2);
@@ -110,8 +125,10 @@ static ssize_t read_scratch(lcd_io *io)
     io->sc_off = 0;
     io->in_scratch = 1;
     size_t total = 0;
-    while (io->sc_len < LCD_IO_SCRATCH) {
-        size_t room = LCD_IO_SCRATCH - io->sc_len;
+    size_t high = high_of(io);
+    size_t end = high && high < LCD_IO_SCRATCH ? high : LCD_IO_SCRATCH;
+    while (io->sc_len < end) {
+        size_t room = end - io->sc_len;
         ssize_t r = read(io->fd, io->scratch + io->sc_len, room);
         if (r < 0 && errno == EINTR)
             continue;
@@ -235,6 +252,12 @@ static void plain_write(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- TLS (bufferevent) ---------------------------------------------------- */
+
+/* TLS: the bufferevent's read high watermark follows high_of. */
+static void bev_refresh_high(lcd_io *io)
+{
+    bufferevent_setwatermark(io->bev, EV_READ, 0, high_of(io));
+}
 
 static void bev_read(struct bufferevent *bev, void *arg)
 {
@@ -377,10 +400,12 @@ void lcd_io_pause(lcd_io *io, int paused)
 {
     io->paused = paused;
     if (io->bev) {
-        if (paused)
+        if (paused) {
             bufferevent_disable(io->bev, EV_READ);
-        else
+        } else {
+            bev_refresh_high(io);
             bufferevent_enable(io->bev, EV_READ);
+        }
     } else {
         update_reading(io);
     }
@@ -390,7 +415,7 @@ void lcd_io_set_read_high(lcd_io *io, size_t high)
 {
     io->read_high = high;
     if (io->bev)
-        bufferevent_setwatermark(io->bev, EV_READ, 0, high);
+        bev_refresh_high(io);
 }
 
 void lcd_io_retrigger(lcd_io *io)
@@ -406,7 +431,9 @@ void lcd_io_retrigger(lcd_io *io)
 
 void lcd_io_consumed(lcd_io *io)
 {
-    if (!io->bev)
+    if (io->bev)
+        bev_refresh_high(io);
+    else
         update_reading(io);
 }
 

@@ -34,6 +34,10 @@ typedef struct {
     void (*drained)(lcd_io *io, void *arg);
     /* LCD_IO_EOF or LCD_IO_ERROR; the owner frees the io. */
     void (*event)(lcd_io *io, int what, void *arg);
+    /* Optional: asked before every read, the most input bytes the owner
+     * lets the io hold right now (a lower read high mark; it changes with
+     * the daemon-wide budget for partly received frames). */
+    size_t (*read_cap)(lcd_io *io, void *arg);
 } lcd_io_cbs;
 
 /* Take over fd (closed by lcd_io_free).  tls: NULL for plaintext.
@@ -41,6 +45,8 @@ typedef struct {
  * loop (one thread): new bytes land there and are parsed in place; only an
  * unfinished frame's bytes are kept per connection. */
 #define LCD_IO_SCRATCH (256 * 1024)
+/* The most bytes one read callback's reading adds to a connection's input. */
+#define LCD_IO_READ_MAX (512 * 1024)
 lcd_io *lcd_io_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *tls,
                    uint8_t *scratch, const lcd_io_cbs *cbs, void *arg);
 
@@ -78,8 +84,8 @@ int lcd_io_read_now(lcd_io *io, size_t limit);
  * current loop turn's queued events, e.g. the output flush). */
 void lcd_io_retrigger(lcd_io *io);
 
-/* The owner consumed input: reading may resume if it had stopped at the
- * high mark. */
+/* The owner consumed input (or its read_cap grew): reading may resume if
+ * it had stopped at the high mark. */
 void lcd_io_consumed(lcd_io *io);
 
 /* drained fires when pending output falls to at most low bytes. */

@@ -3,11 +3,15 @@
  * output, listen, publish the port, run the event loop, clean up.
  *
  * Runs in the foreground (systemd supervises it; no self-daemonizing).  The
- * order matters: the lock comes before anything is bound, so a second
- * daemon on the same port file refuses before it can disturb the first, and
- * the port file is published only once the socket accepts connections.
+ * order matters: the locks come before anything is bound or opened, so a
+ * second daemon on the same port file, or on the same output file, refuses
+ * before it can disturb the first (not even cutting what looks like an
+ * incomplete last line the first is writing), and the port file is
+ * published only once the socket accepts connections.
  */
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include <event2/event.h>
 
 #include "keyfile.h"
+#include "lockfile.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
@@ -58,19 +63,63 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
     lcd_server_log_status(&d->srv);
 }
 
-/* Each client is a file descriptor: make sure --max-clients fit. */
-static void raise_fd_limit(long max_clients)
+/* Each connection is a file descriptor: make sure --max-clients and
+ * --max-handshakes fit.  (Short of them, accept() fails with EMFILE and
+ * server.c closes the oldest connection in the handshake to make room.) */
+static void raise_fd_limit(long max_clients, long max_handshakes)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)max_clients + 64;
+    rlim_t want = (rlim_t)max_clients + (rlim_t)max_handshakes + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     if (rl.rlim_cur < want)
         lcd_log(LCD_WARN, "only %llu file descriptors allowed (ulimit -n); --max-clients %ld "
-                "needs %llu", (unsigned long long)rl.rlim_cur, max_clients,
+                "and --max-handshakes %ld need %llu (raise the hard limit, e.g. LimitNOFILE=)",
+                (unsigned long long)rl.rlim_cur, max_clients, max_handshakes,
                 (unsigned long long)want);
+}
+
+/* Two daemons appending to one file would interleave their lines: the
+ * second refuses.  The lock is a file next to the output (symbolic links
+ * followed, so two spellings of one file share it), not a lock on the
+ * output itself, which rotation renames.  An output that is not a regular
+ * file (a FIFO, /dev/stdout) gets none; a directory the daemon cannot
+ * create the lock file in gets a warning.  Returns 0 with *fd the lock's
+ * descriptor (or -1: no lock), or -1 to refuse the start. */
+static int lock_output(const char *output, int *fd)
+{
+    struct stat st;
+    *fd = -1;
+    if (stat(output, &st) == 0 && !S_ISREG(st.st_mode))
+        return 0;
+    char *real = realpath(output, NULL); /* NULL while the output does not exist */
+    char *path = lcd_lockfile_path(real ? real : output);
+    free(real);
+    if (!path) {
+        lcd_log(LCD_ERR, "out of memory");
+        return -1;
+    }
+    char err[1024];
+    long pid;
+    *fd = lcd_lockfile_take(path, &pid, err, sizeof err);
+    int e = errno;
+    if (*fd < 0 && pid > 0)
+        lcd_log(LCD_ERR, "output file %s is in use by another logcollectord (pid %ld holds "
+                "the lock %s); give each daemon its own --output", output, pid, path);
+    else if (*fd < 0 && pid < 0)
+        lcd_log(LCD_ERR, "output file %s is in use by another process (it holds the lock %s "
+                "and is starting); give each daemon its own --output", output, path);
+    else if (*fd < 0 && (e == EACCES || e == EPERM || e == EROFS))
+        lcd_log(LCD_WARN, "%s: nothing stops a second daemon from writing output file %s "
+                "too (make its directory writable for the daemon)", err, output);
+    else if (*fd < 0)
+        lcd_log(LCD_ERR, "cannot open output file %s: %s", output, err);
+    free(path);
+    if (*fd < 0 && pid == 0 && (e == EACCES || e == EPERM || e == EROFS))
+        return 0;
+    return *fd < 0 ? -1 : 0;
 }
 
 static int run(const lcd_options *opt)
@@ -84,16 +133,23 @@ static int run(const lcd_options *opt)
     static const int signums[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
     event_callback_fn handlers[4] = {on_stop, on_stop, on_hup, on_usr1};
     int status = 1;
+    int output_lock = -1;
     memset(&d, 0, sizeof d);
-    raise_fd_limit(opt->max_clients);
+    raise_fd_limit(opt->max_clients, opt->max_handshakes);
 
     if (lcd_portfile_lock(&pf, opt->port_file, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
         lcd_portfile_release(&pf);
         return 1;
     }
+    if (lock_output(opt->output, &output_lock) != 0) {
+        lcd_portfile_release(&pf);
+        return 1;
+    }
     base = event_base_new();
     if (!base) {
+        if (output_lock >= 0)
+            close(output_lock);
         lcd_log(LCD_ERR, "cannot create the event loop");
         lcd_portfile_release(&pf);
         return 1;
@@ -138,6 +194,8 @@ out:
             event_free(sigs[i]);
     lcd_server_free(srv);
     event_base_free(base);
+    if (output_lock >= 0)
+        close(output_lock); /* after the output is closed: the file is ours until then */
     lcd_portfile_release(&pf);
     return status;
 }

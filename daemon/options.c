@@ -33,7 +33,9 @@ static const opt_def defs[] = {
     {"output", OPT_STR, OFF(output), 0, 0, "PATH", "output file, JSON Lines (default /var/log/logcollectord/collected.jsonl)", 0},
     {"max-record", OPT_SIZE, OFF(max_record), 64, 64L << 20, "BYTES", "largest record accepted, suffix K or M allowed (default 1M)", 0},
     {"max-unwritten", OPT_SIZE, OFF(max_unwritten), 4096, 1L << 30, "BYTES", "per connection: bytes received but not yet written before reading pauses (default 1M)", 0},
-    {"max-clients", OPT_NUM, OFF(max_clients), 1, 1000000, "N", "most connections at once (default 1024)", 0},
+    {"max-clients", OPT_NUM, OFF(max_clients), 1, 1000000, "N", "most authenticated connections at once (default 1024)", 0},
+    {"max-handshakes", OPT_NUM, OFF(max_handshakes), 1, 1000000, "N", "most connections still in the handshake; at the limit the oldest is closed (default 1024)", 0},
+    {"max-partial-bytes", OPT_SIZE, OFF(max_partial), 1L << 20, 1L << 40, "BYTES", "all connections together: bytes of partly received frames before reading pauses (default 64M)", 0},
     {"max-sessions", OPT_NUM, OFF(max_sessions), 16, 10000000, "N", "sessions remembered for de-duplicating resends (default 16384)", 0},
     {"handshake-timeout", OPT_MS, OFF(handshake_timeout_ms), 1, 3600000, "SECONDS", "time a peer has to authenticate (default 5)", 0},
     {"allow-legacy-md5", OPT_FLAG, OFF(allow_legacy_md5), 0, 0, NULL, "accept Python <= 3.11's HMAC-MD5 handshake (weaker)", 0},
@@ -71,6 +73,8 @@ void lcd_options_defaults(lcd_options *o)
     o->output = dup_or_die("/var/log/logcollectord/collected.jsonl");
     o->max_record = 1L << 20;
     o->max_clients = 1024;
+    o->max_handshakes = 1024;
+    o->max_partial = 64L << 20;
     o->max_unwritten = 1L << 20;
     o->max_sessions = 16384;
     o->handshake_timeout_ms = 5000;

@@ -19,7 +19,9 @@ typedef struct {
     char *key_file;
     char *output;
     long max_record;       /* bytes */
-    long max_clients;
+    long max_clients;      /* authenticated connections */
+    long max_handshakes;   /* connections still in the handshake */
+    long max_partial;      /* all connections: bytes of partly received frames */
     long max_unwritten;    /* per connection, bytes read but not yet written */
     long max_sessions;     /* remembered sessions (for resends) */
     long handshake_timeout_ms;

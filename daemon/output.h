@@ -11,6 +11,19 @@
  * A failing write (disk full, file too large, permission lost) keeps the
  * unwritten bytes, reports the state change once, and retries with backoff
  * until writing works again; nothing accepted is dropped.
+ *
+ * A line is written whole or not at all: a short write is completed in the
+ * same file; before switching files (SIGHUP, rotation, a file found
+ * deleted or renamed) whatever the old file holds past its last settled
+ * byte (an incomplete line, lines not yet acknowledged) is cut off with
+ * ftruncate and written whole to the new file; an incomplete line is cut
+ * off at exit and at start-up.
+ *
+ * The open file is checked before every ack: if it was deleted (link count
+ * 0), the path is opened again (created) and everything not yet
+ * acknowledged is written there, so no acknowledged record is in a deleted
+ * file.  Once a second the path is also checked for naming another file
+ * (renamed without SIGHUP), and reopened.
  */
 #ifndef LCD_OUTPUT_H
 #define LCD_OUTPUT_H
@@ -50,7 +63,9 @@ void lcd_output_schedule(lcd_output *o);
 int lcd_output_flush(lcd_output *o);
 
 /* Reopen the path (after logrotate renamed the file).  Pending bytes go to
- * the old file first.  On failure the old file stays in use. */
+ * the old file first; if that fails (disk full), the old file is cut back
+ * to its last settled byte and they go to the new one.  On failure the
+ * old file stays in use. */
 int lcd_output_reopen(lcd_output *o);
 
 /* Built-in rotation: once the file reaches size bytes (0: never), shift
@@ -68,6 +83,9 @@ size_t lcd_output_pending(const lcd_output *o);
 int lcd_output_failing(const lcd_output *o);
 uint64_t lcd_output_bytes_written(const lcd_output *o);
 uint64_t lcd_output_write_errors(const lcd_output *o);
+/* Times the open file was found deleted or renamed without SIGHUP, and the
+ * path reopened. */
+uint64_t lcd_output_reopened_missing(const lcd_output *o);
 
 void lcd_output_free(lcd_output *o);
 

@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "keyfile.h"
+#include "lockfile.h"
 #include "portfile.h"
 
 static char *dir_of(const char *path)
@@ -27,54 +27,23 @@ static char *dir_of(const char *path)
     return d;
 }
 
-static long read_pid(int fd)
-{
-    char buf[32];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    return strtol(buf, NULL, 10);
-}
-
 int lcd_portfile_lock(lcd_portfile *pf, const char *path, char *err, size_t errlen)
 {
     memset(pf, 0, sizeof *pf);
     pf->lock_fd = -1;
     pf->path = strdup(path);
-    size_t n = strlen(path) + sizeof ".lock";
-    pf->lock_path = malloc(n);
+    pf->lock_path = lcd_lockfile_path(path);
     if (!pf->path || !pf->lock_path) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    snprintf(pf->lock_path, n, "%s.lock", path);
-
-    int fd = open(pf->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open lock file %s: %s (does its directory exist "
-                 "and is it writable?)", pf->lock_path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        long pid = read_pid(fd);
-        close(fd);
-        if (e == EWOULDBLOCK)
-            snprintf(err, errlen, "already running (pid %ld) with port file %s", pid, path);
-        else
-            snprintf(err, errlen, "cannot lock %s: %s", pf->lock_path, strerror(e));
-        return -1;
-    }
-    char buf[32];
-    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
-        snprintf(err, errlen, "cannot write lock file %s: %s", pf->lock_path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    pf->lock_fd = fd;
-    return 0;
+    long pid;
+    pf->lock_fd = lcd_lockfile_take(pf->lock_path, &pid, err, errlen);
+    if (pf->lock_fd < 0 && pid > 0)
+        snprintf(err, errlen, "already running (pid %ld) with port file %s", pid, path);
+    else if (pf->lock_fd < 0 && pid < 0)
+        snprintf(err, errlen, "already running (starting up) with port file %s", path);
+    return pf->lock_fd < 0 ? -1 : 0;
 }
 
 static int write_all(int fd, const char *buf, size_t len)

@@ -43,12 +43,20 @@ static size_t slot_of(const uint8_t addr[16], uint8_t family)
     return h % LCD_RL_SLOTS;
 }
 
-static float decayed(const lcd_rl_entry *e, int64_t now_ms)
+static double decayed(const lcd_rl_entry *e, int64_t now_ms)
 {
     double dt = (double)(now_ms - e->when_ms);
     if (dt <= 0)
         return e->score;
-    return (float)(e->score * pow(0.5, dt / HALF_LIFE_MS));
+    return e->score * pow(0.5, dt / HALF_LIFE_MS);
+}
+
+static long delay_for(double score)
+{
+    if (score < FREE_POINTS)
+        return 0;
+    double d = BASE_DELAY_MS * pow(2.0, score - FREE_POINTS);
+    return (long)(d > MAX_DELAY_MS ? MAX_DELAY_MS : d);
 }
 
 static lcd_rl_entry *find(lcd_ratelimit *rl, const struct sockaddr *sa, int create)
@@ -67,23 +75,42 @@ static lcd_rl_entry *find(lcd_ratelimit *rl, const struct sockaddr *sa, int crea
     return e;
 }
 
-void lcd_ratelimit_failed(lcd_ratelimit *rl, const struct sockaddr *sa, int64_t now_ms)
+lcd_rl_verdict lcd_ratelimit_failed(lcd_ratelimit *rl, const struct sockaddr *sa,
+                                    int64_t now_ms, long *delay_ms)
 {
+    *delay_ms = 0;
     lcd_rl_entry *e = find(rl, sa, 1);
     if (!e)
-        return;
-    e->score = decayed(e, now_ms) + 1.0f;
+        return LCD_RL_ANSWER;
+    double before = decayed(e, now_ms);
+    double after = before + 1.0;
+    e->score = (float)(after > LCD_RL_MAX_SCORE ? LCD_RL_MAX_SCORE : after);
     e->when_ms = now_ms;
+    long d = delay_for(before);
+    if (d == 0)
+        return LCD_RL_ANSWER;
+    if (e->held >= LCD_RL_HELD)
+        return LCD_RL_DROP;
+    e->held++;
+    *delay_ms = d;
+    return LCD_RL_DELAY;
+}
+
+void lcd_ratelimit_release(lcd_ratelimit *rl, const struct sockaddr *sa)
+{
+    lcd_rl_entry *e = find(rl, sa, 0);
+    if (e && e->held > 0) /* (the entry may have been replaced meanwhile) */
+        e->held--;
 }
 
 long lcd_ratelimit_delay(lcd_ratelimit *rl, const struct sockaddr *sa, int64_t now_ms)
 {
     lcd_rl_entry *e = find(rl, sa, 0);
-    if (!e)
-        return 0;
-    double score = decayed(e, now_ms);
-    if (score < FREE_POINTS)
-        return 0;
-    double d = BASE_DELAY_MS * pow(2.0, score - FREE_POINTS);
-    return (long)(d > MAX_DELAY_MS ? MAX_DELAY_MS : d);
+    return e ? delay_for(decayed(e, now_ms)) : 0;
+}
+
+unsigned lcd_ratelimit_held(lcd_ratelimit *rl, const struct sockaddr *sa)
+{
+    lcd_rl_entry *e = find(rl, sa, 0);
+    return e ? e->held : 0;
 }

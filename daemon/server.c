@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <time.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,11 +66,17 @@ static void state_hook(int failing, void *arg)
 {
     lcd_server *srv = arg;
     srv->output_failing = failing;
-    lcd_conn *c;
-    /* Back-pressure: while the file cannot take records, stop reading, so
-     * clients keep theirs instead of us holding an unbounded pile. */
-    TAILQ_FOREACH(c, &srv->conns, link)
-        lcd_conn_pause(c, LCD_PAUSE_OUTPUT, failing);
+    /* Back-pressure: while the file cannot take records, each connection
+     * stops being read at its next record (conn.c), so clients keep theirs
+     * instead of us holding an unbounded pile; handshakes, HELLO and STATUS
+     * go on.  Now it works again: take those records. */
+    if (failing)
+        return;
+    lcd_conn *c, *next;
+    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        lcd_conn_output_resumed(c);
+    }
 }
 
 /* Anyone who can write the output file (or replace it, through its
@@ -112,6 +119,8 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     srv->opt = opt;
     TAILQ_INIT(&srv->conns);
     TAILQ_INIT(&srv->ackq);
+    TAILQ_INIT(&srv->handshakes);
+    TAILQ_INIT(&srv->part_waiters);
     gettimeofday(&srv->started, NULL);
     lcd_ratelimit_init(&srv->rl);
 
@@ -147,8 +156,9 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     return 0;
 }
 
-/* Over --max-clients: say so in a frame our client understands instead of
- * a challenge, and close. */
+/* --max-clients authenticated connections are open: say so in a frame our
+ * client understands instead of a challenge, and close.  (Connections in
+ * the handshake do not count: strangers cannot keep key holders out.) */
 static void refuse_full(lcd_server *srv, evutil_socket_t fd)
 {
     if (srv->tls) {
@@ -169,7 +179,7 @@ static void refuse_full(lcd_server *srv, evutil_socket_t fd)
     evutil_closesocket(fd);
     if (srv->cnt.conn_refused_full++ % 1000 == 0)
         lcd_log(LCD_WARN, "refusing connections: %zu clients connected (--max-clients %ld)",
-                srv->nconns, srv->opt->max_clients);
+                srv->nconns - srv->nhandshakes, srv->opt->max_clients);
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -181,13 +191,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
         evutil_closesocket(fd);
         return;
     }
-    if (srv->nconns >= (size_t)srv->opt->max_clients) {
+    if (srv->nconns - srv->nhandshakes >= (size_t)srv->opt->max_clients) {
         refuse_full(srv, fd);
         return;
     }
-    lcd_conn *c = lcd_conn_new(srv, fd, sa, (socklen_t)salen);
-    if (c && srv->output_failing)
-        lcd_conn_pause(c, LCD_PAUSE_OUTPUT, 1);
+    /* At --max-handshakes the OLDEST unauthenticated connection makes room:
+     * refusing the new one would let strangers without the key keep a key
+     * holder out; this way a key holder's handshake, which takes a round
+     * trip, outlives a flood of connections that never answer. */
+    while (srv->nhandshakes >= (size_t)srv->opt->max_handshakes)
+        lcd_conn_evict(TAILQ_FIRST(&srv->handshakes), "--max-handshakes reached");
+    lcd_conn_new(srv, fd, sa, (socklen_t)salen);
 }
 
 static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -199,13 +213,29 @@ static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
         evconnlistener_enable(srv->listener);
 }
 
-/* accept() failed (EMFILE, ENFILE, ENOMEM): pause instead of spinning. */
+/* accept() failed (EMFILE, ENFILE, ENOMEM).  Out of file descriptors with
+ * connections in the handshake: close the oldest, so the connection
+ * waiting in the backlog gets its descriptor on the next try (the listener
+ * stays on: one descriptor freed per try, no spinning).  Otherwise pause
+ * the listener instead of spinning. */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
     lcd_server *srv = arg;
     int e = EVUTIL_SOCKET_ERROR();
-    lcd_log(LCD_ERR, "accept failed: %s; pausing new connections for %d ms",
-            evutil_socket_error_to_string(e), ACCEPT_RETRY_MS);
+    if (e == EMFILE || e == ENFILE) {
+        /* Linux fails accept() for want of a descriptor even when no
+         * connection waits: act only for one that does. */
+        struct pollfd p = {.fd = evconnlistener_get_fd(l), .events = POLLIN};
+        if (poll(&p, 1, 0) == 0)
+            return; /* the listener fires again when one comes */
+        if (!TAILQ_EMPTY(&srv->handshakes) && !srv->stopping) {
+            lcd_conn_evict(TAILQ_FIRST(&srv->handshakes), "out of file descriptors");
+            return;
+        }
+    }
+    lcd_server_log_limited(srv, LCD_ERR, "accept failed: %s; pausing new connections for %d ms "
+                           "(raise the limit on open files, ulimit -n / LimitNOFILE)",
+                           evutil_socket_error_to_string(e), ACCEPT_RETRY_MS);
     evconnlistener_disable(l);
     struct timeval tv = {0, ACCEPT_RETRY_MS * 1000};
     evtimer_add(srv->accept_retry, &tv);
@@ -462,6 +492,7 @@ static void flatten(json_t *o, const char *prefix, char *out, size_t cap, size_t
 }
 
 static json_t *status_object(lcd_server *srv);
+static void add_limit_counters(lcd_server *srv, json_t *o);
 
 void lcd_server_log_status(lcd_server *srv)
 {
@@ -473,6 +504,21 @@ void lcd_server_log_status(lcd_server *srv)
         flatten(o, "", line, sizeof line, &len);
     lcd_log(LCD_NOTICE, "counters: %s", line);
     json_decref(o);
+}
+
+/* The handshake and memory limits (--max-handshakes, the failed-handshake
+ * slowdown, --max-partial-bytes). */
+static void add_limit_counters(lcd_server *srv, json_t *o)
+{
+    if (!o)
+        return;
+    json_object_set_new(json_object_get(o, "connections"), "handshaking",
+                        json_integer((json_int_t)srv->nhandshakes));
+    json_object_set_new(o, "handshakes_dropped", json_integer((json_int_t)srv->cnt.handshakes_dropped));
+    json_object_set_new(o, "handshakes_evicted", json_integer((json_int_t)srv->cnt.handshakes_evicted));
+    json_object_set_new(o, "partial_bytes", json_integer((json_int_t)srv->part_used));
+    json_object_set_new(o, "partial_waiting", json_integer((json_int_t)srv->part_nwaiting));
+    json_object_set_new(o, "partial_waits", json_integer((json_int_t)srv->cnt.partial_waits));
 }
 
 /* The counters, for the STATUS reply and the SIGUSR1 line alike. */
@@ -501,6 +547,10 @@ static json_t *status_object(lcd_server *srv)
         (json_int_t)lcd_output_write_errors(srv->out), "output_failing",
         srv->output_failing, "output_pending", (json_int_t)lcd_output_pending(srv->out),
         "sessions", (json_int_t)lcd_sessions_count(srv->sessions));
+    if (o)
+        json_object_set_new(o, "output_reopened_missing",
+                            json_integer((json_int_t)lcd_output_reopened_missing(srv->out)));
+    add_limit_counters(srv, o);
     return o;
 }
 

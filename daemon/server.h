@@ -27,7 +27,10 @@ typedef struct {
     uint64_t conn_total;
     uint64_t conn_refused_full;
     uint64_t handshakes_failed;
-    uint64_t handshakes_delayed; /* made to wait: their address kept failing */
+    uint64_t handshakes_delayed; /* failed, answered late: their address kept failing */
+    uint64_t handshakes_dropped; /* failed, closed unanswered: too many of the address held */
+    uint64_t handshakes_evicted; /* closed unauthenticated to make room (--max-handshakes) */
+    uint64_t partial_waits;      /* times a frame waited for room in --max-partial-bytes */
     uint64_t records_accepted;
     uint64_t records_rejected[LCD_REJECT_REASONS];
     uint64_t records_duplicate; /* resends skipped because already written */
@@ -60,6 +63,12 @@ typedef struct lcd_server {
     struct event *accept_retry;
     struct lcd_conn_list conns;
     size_t nconns;
+    struct lcd_conn_list handshakes; /* the connections still in the handshake, oldest first */
+    size_t nhandshakes;
+    /* --max-partial-bytes: bytes charged (each connection: the larger of
+     * what it holds and its grant), grants out, connections waiting */
+    size_t part_used, part_grants, part_nwaiting;
+    struct lcd_conn_list part_waiters;
     struct lcd_conn_list ackq; /* connections owed an ACK after a flush */
     int output_failing;
     int stopping;

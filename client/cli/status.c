@@ -57,11 +57,13 @@ static void print_human(json_t *o)
     long s = (long)secs;
     printf("logcollectord pid %lld: up %ldd %02ldh %02ldm %02lds\n", num(o, "pid"), s / 86400,
            s / 3600 % 24, s / 60 % 60, s % 60);
-    printf("connections  %lld now, %lld in all, %lld refused (max clients)\n",
-           num(o, "connections.current"), num(o, "connections.total"),
-           num(o, "connections.refused_full"));
-    printf("handshakes   %lld failed, %lld delayed (failing addresses)\n",
-           num(o, "handshakes_failed"), num(o, "handshakes_delayed"));
+    printf("connections  %lld now (%lld in the handshake), %lld in all, %lld refused (max "
+           "clients)\n", num(o, "connections.current"), num(o, "connections.handshaking"),
+           num(o, "connections.total"), num(o, "connections.refused_full"));
+    printf("handshakes   %lld failed (%lld answered late, %lld unanswered: failing addresses), "
+           "%lld cut short (max handshakes)\n",
+           num(o, "handshakes_failed"), num(o, "handshakes_delayed"), num(o, "handshakes_dropped"),
+           num(o, "handshakes_evicted"));
     printf("records      %lld written, %lld duplicate re-sends skipped, rejected:",
            num(o, "records.accepted"), num(o, "records.duplicate"));
     json_t *rej = json_object_get(json_object_get(o, "records"), "rejected");
@@ -80,6 +82,9 @@ static void print_human(json_t *o)
     printf(" waiting%s\n", json_is_true(json_object_get(o, "output_failing"))
                                ? "; OUTPUT FAILING: not acknowledging, clients keep their records"
                                : "");
+    if (num(o, "output_reopened_missing") > 0)
+        printf("             reopened %lld time(s): the file was deleted or renamed without "
+               "SIGHUP\n", num(o, "output_reopened_missing"));
     printf("protocol     %lld errors, %lld sessions remembered\n", num(o, "protocol_errors"),
            num(o, "sessions"));
 }

@@ -28,6 +28,7 @@ def scenario():
     check(seqs == list(range(1, N + 1)), "records lost or repeated across the rotation: "
           "%d + %d lines" % (len(old), len(new)))
     check("reopened output file" in d.stderr(), "no reopen logged")
+    check("without SIGHUP" not in d.stderr(), "a rename followed by SIGHUP was taken for one without")
     d.stop()
 
 

@@ -7,7 +7,9 @@
  * Each test runs a real libevent event_base and writes into a fresh folder
  * below a mkdtemp() root that an unchecked fixture removes.  Write failures
  * come from RLIMIT_FSIZE (Check forks each test, so the limit stays in the
- * child; SIGXFSZ is ignored as the daemon does) and from /dev/full.
+ * child; SIGXFSZ is ignored as the daemon does) and from /dev/full.  The
+ * last group: a line is whole or absent across file switches (a deleted or
+ * renamed file, a reopen while the disk is full, exit).
  */
 #include <check.h>
 #include <dirent.h>
@@ -1150,6 +1152,244 @@ START_TEST(test_marks_across_partial_writes)
 }
 END_TEST
 
+/* ======================= whole lines, file switches ======================= */
+
+/* What the open descriptor fd reads, from the start, NUL-terminated. */
+static char *slurp_fd(int fd)
+{
+    static char buf[8192];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    ck_assert_int_ge(n, 0);
+    buf[n] = '\0';
+    return buf;
+}
+
+START_TEST(test_deleted_file_replaced_before_ack)
+{
+    /* the file is deleted between two flushes: the second flush finds the
+     * link count 0 after writing, before resolving its marks, and writes
+     * the bytes again to a new file at the path; the deleted file is cut
+     * back to what was acknowledged */
+    enter_tmpdir("deleted");
+    lcd_output *o = open_output();
+    append(o, "{\"a\":1}\n");
+    ck_assert_int_eq(lcd_output_mark(o, A, 1), 0);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    int held = open(out_path, O_RDONLY);
+    ck_assert_int_ge(held, 0);
+    ck_assert_int_eq(unlink(out_path), 0);
+    nevents = 0;
+    append(o, "{\"b\":2}\n");
+    ck_assert_int_eq(lcd_output_mark(o, B, 2), 0);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    ck_assert_str_eq(slurp_fd(held), "{\"a\":1}\n");
+    assert_file(out_path, "{\"b\":2}\n");
+    assert_written(0, B, 2, 8); /* fired once the new file held the line */
+    ck_assert_uint_eq(lcd_output_reopened_missing(o), 1);
+    ck_assert_uint_eq(lcd_output_write_errors(o), 0);
+    ck_assert_int_eq(lcd_output_failing(o), 0);
+    /* and the new file is used from then on, without another reopen */
+    append(o, "{\"c\":3}\n");
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    assert_file(out_path, "{\"b\":2}\n{\"c\":3}\n");
+    ck_assert_uint_eq(lcd_output_reopened_missing(o), 1);
+    close(held);
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_deleted_file_partial_mark)
+{
+    /* a failed write leaves whole lines of a mark and the start of the
+     * next line in the file; then the file is deleted (to free the disk).
+     * Nothing of that mark may stay in the deleted file: it is cut back to
+     * the last acknowledged byte, and the whole mark goes to the new file */
+    enter_tmpdir("deleted_partial");
+    init_fsize();
+    lcd_output *o = open_output();
+    append(o, "{\"a\":1}\n");
+    ck_assert_int_eq(lcd_output_mark(o, A, 1), 0);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    append(o, "{\"b\":2}\n{\"b\":3}\n");
+    ck_assert_int_eq(lcd_output_mark(o, B, 3), 0);
+    ck_assert_int_eq(flush_limited(o, 8 + 8 + 3), -1); /* b2 and 3 bytes of b3 */
+    int held = open(out_path, O_RDONLY);
+    ck_assert_int_ge(held, 0);
+    ck_assert_str_eq(slurp_fd(held), "{\"a\":1}\n{\"b\":2}\n{\"b");
+    ck_assert_int_eq(unlink(out_path), 0);
+    nevents = 0;
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    ck_assert_str_eq(slurp_fd(held), "{\"a\":1}\n");
+    assert_file(out_path, "{\"b\":2}\n{\"b\":3}\n");
+    assert_written(0, B, 3, 16);
+    ck_assert_uint_eq(lcd_output_reopened_missing(o), 1);
+    close(held);
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_deleted_dir_gone)
+{
+    /* the file is deleted and the path cannot be created again: nothing is
+     * acknowledged, the bytes are held, and it is retried */
+    enter_tmpdir("deleted_dir_gone");
+    lcd_output *o = open_output();
+    append(o, "{\"a\":1}\n");
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    ck_assert_int_eq(unlink(out_path), 0);
+    ck_assert_int_eq(mkdir(out_path, 0700), 0); /* open(path) now fails */
+    nevents = 0;
+    append(o, "{\"b\":2}\n");
+    ck_assert_int_eq(lcd_output_mark(o, B, 2), 0);
+    ck_assert_int_eq(lcd_output_flush(o), -1);
+    size_t w, f, s;
+    count_events(0, &w, &f, &s);
+    ck_assert_uint_eq(w, 0);
+    ck_assert_int_eq(lcd_output_failing(o), 1);
+    ck_assert_uint_eq(lcd_output_pending(o), 8);
+    ck_assert_int_eq(lcd_output_flush(o), -1); /* still: held, not written to the deleted file */
+    ck_assert_int_eq(rmdir(out_path), 0);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    assert_file(out_path, "{\"b\":2}\n");
+    count_events(0, &w, &f, &s);
+    ck_assert_uint_eq(w, 1);
+    ck_assert_uint_eq(lcd_output_reopened_missing(o), 1);
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_renamed_file_reopened)
+{
+    /* renamed without reopen: within about a second the path is opened
+     * again; what was written before is in the renamed file, whole */
+    enter_tmpdir("renamed");
+    lcd_output *o = open_output();
+    append(o, "{\"a\":1}\n");
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    ck_assert_int_eq(rename(out_path, suffixed(".1")), 0);
+    for (int i = 0; i < 300 && file_size(out_path) < 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        ck_assert_int_eq(lcd_output_flush(o), 0); /* flushes that write nothing check too */
+    }
+    append(o, "{\"b\":2}\n");
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    assert_file(suffixed(".1"), "{\"a\":1}\n");
+    assert_file(out_path, "{\"b\":2}\n");
+    ck_assert_uint_eq(lcd_output_reopened_missing(o), 1);
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_renamed_while_failing)
+{
+    /* renamed (no reopen) while a line is cut short and writing still
+     * fails: at the path check the renamed file is cut back to its whole
+     * lines, and the line goes whole to the new file once writing works */
+    enter_tmpdir("renamed_failing");
+    init_fsize();
+    lcd_output *o = open_output();
+    static const char l1[] = "{\"line\":1}\n", l2[] = "{\"line\":2,\"more\":true}\n";
+    append(o, l1);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    append(o, l2);
+    ck_assert_int_eq(lcd_output_mark(o, A, 2), 0);
+    ck_assert_int_eq(flush_limited(o, strlen(l1) + 7), -1);
+    ck_assert_int_eq(rename(out_path, suffixed(".1")), 0);
+    for (int i = 0; i < 300 && file_size(out_path) < 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        ck_assert_int_eq(flush_limited(o, strlen(l1) + 7), -1);
+    }
+    assert_file(suffixed(".1"), l1);
+    assert_file(out_path, "");
+    size_t w, f, s;
+    count_events(0, &w, &f, &s);
+    ck_assert_uint_eq(w, 0);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    assert_file(out_path, l2);
+    assert_file(suffixed(".1"), l1);
+    count_events(0, &w, &f, &s);
+    ck_assert_uint_eq(w, 1);
+    ck_assert_uint_eq(lcd_output_reopened_missing(o), 1);
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_reopen_cuts_incomplete_line)
+{
+    /* disk full in the middle of a line, then logrotate renames the file
+     * and reopens while writing still fails: the old file is cut back to
+     * its last whole line, and the line goes whole to the new file */
+    enter_tmpdir("reopen_incomplete");
+    init_fsize();
+    lcd_output *o = open_output();
+    static const char l1[] = "{\"line\":1}\n", l2[] = "{\"line\":2,\"more\":true}\n";
+    append(o, l1);
+    ck_assert_int_eq(lcd_output_mark(o, A, 1), 0);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    append(o, l2);
+    ck_assert_int_eq(lcd_output_mark(o, A, 2), 0);
+    ck_assert_int_eq(flush_limited(o, strlen(l1) + 7), -1);
+    ck_assert_int_eq(file_size(out_path), (long)strlen(l1) + 7);
+    ck_assert_int_eq(rename(out_path, suffixed(".1")), 0);
+    set_fsize(strlen(l1) + 7);
+    int rc = lcd_output_reopen(o);
+    restore_fsize();
+    ck_assert_int_eq(rc, 0);
+    assert_file(suffixed(".1"), l1);
+    ck_assert_int_eq(lcd_output_flush(o), 0);
+    assert_file(out_path, l2);
+    assert_file(suffixed(".1"), l1);
+    ck_assert_uint_eq(lcd_output_bytes_written(o), strlen(l1) + strlen(l2));
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_reopen_completes_line_first)
+{
+    /* the same, but writing works again by the time of the reopen: the
+     * short write is completed in the old file first */
+    enter_tmpdir("reopen_complete");
+    init_fsize();
+    lcd_output *o = open_output();
+    static const char l1[] = "{\"line\":1}\n", l2[] = "{\"line\":2,\"more\":true}\n";
+    append(o, l1);
+    append(o, l2);
+    ck_assert_int_eq(flush_limited(o, strlen(l1) + 7), -1);
+    ck_assert_int_eq(rename(out_path, suffixed(".1")), 0);
+    ck_assert_int_eq(lcd_output_reopen(o), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%s%s", l1, l2);
+    assert_file(suffixed(".1"), want);
+    assert_file(out_path, "");
+    close_output(o);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_exit_cuts_incomplete_line)
+{
+    /* exiting while a line is cut short: it is removed, whole lines stay */
+    enter_tmpdir("exit_incomplete");
+    init_fsize();
+    lcd_output *o = open_output();
+    append(o, "{\"line\":1}\n{\"line\":2}\n{\"line\":3}\n");
+    ck_assert_int_eq(lcd_output_mark(o, A, 3), 0);
+    ck_assert_int_eq(flush_limited(o, 11 + 11 + 4), -1);
+    ck_assert_int_eq(file_size(out_path), 26);
+    close_output(o);
+    assert_file(out_path, "{\"line\":1}\n{\"line\":2}\n");
+    remove_tmpdir();
+}
+END_TEST
+
 static Suite *output_suite(void)
 {
     Suite *s = suite_create("output");
@@ -1185,6 +1425,19 @@ static Suite *output_suite(void)
     tcase_add_test(tc, test_optional_hooks);
     tcase_add_test(tc, test_free_while_failing);
     tcase_add_test(tc, test_marks_across_partial_writes);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("whole_lines");
+    tcase_set_timeout(tc, 20);
+    tcase_add_unchecked_fixture(tc, make_root, remove_root);
+    tcase_add_test(tc, test_deleted_file_replaced_before_ack);
+    tcase_add_test(tc, test_deleted_file_partial_mark);
+    tcase_add_test(tc, test_deleted_dir_gone);
+    tcase_add_test(tc, test_renamed_file_reopened);
+    tcase_add_test(tc, test_renamed_while_failing);
+    tcase_add_test(tc, test_reopen_cuts_incomplete_line);
+    tcase_add_test(tc, test_reopen_completes_line_first);
+    tcase_add_test(tc, test_exit_cuts_incomplete_line);
     suite_add_tcase(s, tc);
     return s;
 }
