@@ -298,6 +298,14 @@ def _handshake(c, target, deadline, wake_fd):
         try:
             msg = _recv_frame(c, P.AUTH_MAX_MSG, deadline, wake_fd)
         except TimedOut:
+            if step == 1:
+                # Our proof is sent: logcollectord answers a right one at once
+                # and delays its #FAILURE# to addresses that keep failing.
+                raise AuthError("logcollectord at %s gave no verdict on our key within %d ms "
+                                "(it answers a right key at once and delays its answer to "
+                                "clients that keep failing): key file %s probably does not "
+                                "hold the daemon's key" % (c.peer, target.timeout * 1000,
+                                                           target.key_file)) from None
             raise TimedOut("no handshake from %s within %d ms: is it logcollectord? (check "
                            "the port file)" % (c.peer, target.timeout * 1000)) from None
         except ClosedError:
