@@ -4,18 +4,29 @@
 #   make check      install missing dependencies, build (plain and with
 #                   ASan+UBSan under clang), run every test suite
 #   make run        start the daemon in the foreground with ./var/
+#                   (ARGS='--allow-legacy-md5 -v' passes options to it)
 #   make deps       install the Debian packages the build needs
 #
 # BUILD selects the output folder; SAN=1 builds with sanitizers.
+#
+# Your CFLAGS, CPPFLAGS and LDFLAGS are added after ours, never instead of
+# them: `make CFLAGS=-O0` still gets -std=c11, the warnings and the
+# hardening flags (without _FORTIFY_SOURCE, which needs optimisation).
+# Warnings are errors in `make tests` and `make check` (WERROR=1), not in a
+# plain `make` or `make install`: a newer compiler's new warning must not
+# stop a user's build.  WERROR=0 or 1 on the command line decides.
 
 BUILD   ?= build
 SAN     ?= 0
 PREFIX  ?= /usr/local
 DESTDIR ?=
+WERROR  ?= 0
 
 SOVERSION := 1
 LIBVER    := 1.0.0
-VERSION   := 0.1.0
+# The release version has one source: the LC_VERSION_* macros of the header.
+lc_version_part = $(shell sed -n 's/^\#define LC_VERSION_$(1) *\([0-9][0-9]*\).*/\1/p' client/logcollect.h)
+VERSION   := $(call lc_version_part,MAJOR).$(call lc_version_part,MINOR).$(call lc_version_part,PATCH)
 
 PKGS := libevent libevent_openssl jansson libssl libcrypto libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -24,18 +35,44 @@ LIB_LIBS   := $(shell pkg-config --libs jansson libssl libcrypto 2>/dev/null) -l
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+# The user's flags (defaults when none are given).
+ifeq ($(SAN),1)
+CFLAGS  ?= -g -O1
+else
+CFLAGS  ?= -g -O2
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla
-CPPFLAGS += -D_GNU_SOURCE -DLC_VERSION_STRING='"$(VERSION)"'
-CFLAGS ?= -g
-CFLAGS += -std=c11 $(WARN) -fPIC -fvisibility=hidden -MMD -MP $(PKG_CFLAGS)
+# The hardening Debian and Fedora build with.  Every object is -fPIC (the
+# shared library needs it, and PIC code links into PIE executables);
+# executables are linked -pie.  _FORTIFY_SOURCE needs optimisation and is
+# left out under the sanitizers (ASan checks those calls itself).
+HARDEN_CFLAGS := -fstack-protector-strong -fstack-clash-protection -fcf-protection
+HARDEN_LDFLAGS := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+LAST_OPT := $(lastword $(filter -O%,$(CFLAGS)))
+ifneq ($(SAN),1)
+ifneq ($(filter-out -O0,$(LAST_OPT)),)
+HARDEN_CPPFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
+endif
+endif
+
+LC_CPPFLAGS := -D_GNU_SOURCE -DLC_VERSION_STRING='"$(VERSION)"' $(HARDEN_CPPFLAGS)
+# (recursive: WERROR may be a target-specific value, see tests and check)
+LC_CFLAGS = -std=c11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) $(HARDEN_CFLAGS) \
+            -fPIC -fvisibility=hidden -MMD -MP $(PKG_CFLAGS)
+LC_LDFLAGS := $(HARDEN_LDFLAGS)
+EXE_LDFLAGS := -pie
 
 ifeq ($(SAN),1)
-CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=address,undefined
-else
-CFLAGS  += -O2
+LC_CFLAGS  += -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LC_LDFLAGS += -fsanitize=address,undefined
 endif
+
+# Everything a compile or link line uses, ours first and the user's last.
+ALL_CPPFLAGS = $(LC_CPPFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = $(LC_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LC_LDFLAGS) $(LDFLAGS)
 
 PROTO_SRC  := $(wildcard proto/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
@@ -58,7 +95,9 @@ UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 DRIVERS := $(patsubst tests/drivers/%.c,$(BUILD)/tests/drivers/%,$(DRIVER_SRC))
 
 .PHONY: all tests check deps run clean install
-all: $(DAEMON) $(CLI) $(STATIC) $(SHARED)
+all: $(DAEMON) $(CLI) $(STATIC) $(SHARED) $(BUILD)/logcollect-uninstalled.pc
+# The developer's targets treat warnings as errors (prerequisites inherit it).
+tests: WERROR = 1
 tests: all $(UNITS) $(DRIVERS)
 
 # V=1 shows the full commands.
@@ -76,20 +115,23 @@ TEST_INC := -Iproto -Iclient -Idaemon
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(INC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 $(DAEMON): $(DAEMON_OBJ) $(PROTO_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(AR) rcs $@ $^
 
-$(SHARED): $(LIB_OBJ)
+# The version script exports lc_* and nothing else (lcp_, lcc_ stay inside).
+LIB_MAP := client/liblogcollect.map
+$(SHARED): $(LIB_OBJ) $(LIB_MAP)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,liblogcollect.so.$(SOVERSION) -o $@ $^ $(LIB_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -shared -Wl,-soname,liblogcollect.so.$(SOVERSION) \
+	    -Wl,--version-script=$(LIB_MAP) -o $@ $(LIB_OBJ) $(LIB_LIBS)
 	$(Q)ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
 	$(Q)ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
 
@@ -98,9 +140,8 @@ $(SHARED): $(LIB_OBJ)
 CLI_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
 $(CLI): $(CLI_OBJ) $(SHARED)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect $(CLI_LIBS) \
-	    -Wl,-rpath,'$$ORIGIN'
-
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect \
+	    $(CLI_LIBS) -Wl,-rpath,'$$ORIGIN'
 
 # Unit tests link the daemon's modules (all but main.c) and the library,
 # which holds proto/.
@@ -108,25 +149,26 @@ DAEMON_CORE_OBJ := $(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
 $(BUILD)/tests/unit/%: tests/unit/%.c $(DAEMON_CORE_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(TEST_INC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< \
 	    $(DAEMON_CORE_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(TEST_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
 
 # ---- dependencies -------------------------------------------------------
+# (jq is for the tests only: t_readable_lines.py reads the output with it)
 DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
-            libssl-dev libsystemd-dev check python3 procps systemd valgrind
+            libssl-dev libsystemd-dev check python3 procps systemd valgrind jq
 
 deps:
 	@sh tests/tools/install-deps.sh $(DEB_PKGS)
 
 # ---- check: plain build (gcc), sanitizer build (clang), all suites ------
 check: deps
-	$(MAKE) tests
-	$(MAKE) BUILD=build/asan SAN=1 CC=clang tests
+	$(MAKE) WERROR=1 tests
+	$(MAKE) WERROR=1 BUILD=build/asan SAN=1 CC=clang tests
 	$(MAKE) fuzz-build
 	python3 tests/run.py
 
@@ -139,7 +181,7 @@ run: deps
 	  "LOGCOLLECT_PORT_FILE=var/port LOGCOLLECT_KEY_FILE=var/key $(CLI) send hello user=alice" \
 	  "&& tail -f var/collected.jsonl"
 	@exec $(DAEMON) --port-file var/port --key-file var/key --output var/collected.jsonl \
-	    $(if $(filter 0,$(shell id -u)),--allow-root)
+	    $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 # ---- install ------------------------------------------------------------
 BINDIR     ?= $(PREFIX)/bin
@@ -158,8 +200,14 @@ PYTHON     ?= $(shell command -v /usr/bin/python3 || command -v python3)
 PYMINOR    := $(shell $(PYTHON) -c 'import sys; print(sys.version_info[1])' 2>/dev/null)
 PYTHONDIR  ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python3.$(PYMINOR)/dist-packages)
 
-$(BUILD)/logcollect.pc: client/logcollect.pc.in Makefile
+$(BUILD)/logcollect.pc: client/logcollect.pc.in client/logcollect.h Makefile
 	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# For programs built against the build tree (README, "From C").
+$(BUILD)/logcollect-uninstalled.pc: client/logcollect-uninstalled.pc.in client/logcollect.h Makefile
+	@mkdir -p $(dir $@)
+	@sed -e 's|@LIBDIR@|$(abspath $(BUILD))|g' -e 's|@HEADERDIR@|$(abspath client)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(BUILD)/logcollectord.service: systemd/logcollectord.service.in Makefile
 	@sed -e 's|@BINDIR@|$(SBINDIR)|g' $< > $@
@@ -212,7 +260,7 @@ bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN)
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(TEST_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-build
@@ -257,7 +305,7 @@ BENCH_RECORD_SRC := tests/fuzz/bench_record.c proto/record.c proto/jsonscan.c
 $(BUILD)/bench_record: $(BENCH_RECORD_SRC) proto/record.h proto/jsonscan.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(WARN) -O2 -o $@ $(BENCH_RECORD_SRC) $(PKG_CFLAGS) \
+	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) -std=c11 $(WARN) -O2 -o $@ $(BENCH_RECORD_SRC) $(PKG_CFLAGS) \
 	    $(LIB_LIBS) -lm
 
 bench-record: $(BUILD)/bench_record

@@ -533,6 +533,18 @@ static uint64_t announce_drops(lc_client *c)
     return c->q.next_seq - 1;
 }
 
+/* The collector's ERROR text for a record reads "record N NAME: DETAIL"
+ * (docs/protocol.md); lc_flush names the record and the reason itself, so
+ * only DETAIL is kept from a text of that form (any other is kept whole). */
+static const char *rejection_detail(const char *text, uint64_t seq, const char *name)
+{
+    char prefix[96];
+    int n = snprintf(prefix, sizeof prefix, "record %llu %s: ", (unsigned long long)seq, name);
+    if (n > 0 && (size_t)n < sizeof prefix && strncmp(text, prefix, (size_t)n) == 0 && text[n])
+        return text + n;
+    return text;
+}
+
 LC_API int lc_flush(lc_client *c, int timeout_ms)
 {
     if (!c)
@@ -568,7 +580,7 @@ LC_API int lc_flush(lc_client *c, int timeout_ms)
         rc = lcc_set_error(LC_EREJECTED,
                            "logcollectord at %s rejected record %llu (code %u, %s): %s%s",
                            c->peer, (unsigned long long)c->rej_seq, (unsigned)c->rej_code,
-                           name, c->rej_text, more);
+                           name, rejection_detail(c->rej_text, c->rej_seq, name), more);
         c->rej_count = 0;
     }
     pthread_mutex_unlock(&c->mu);
@@ -744,8 +756,11 @@ LC_API int lc_send_json(lc_client *c, const char *json_object)
     size_t len = strlen(json_object);
     lcp_rec_info info;
     char detail[200];
-    lcp_rec_status st = lcp_record_check((const uint8_t *)json_object, len, &info,
-                                         detail, sizeof detail);
+    /* The collector's --max-depth is not known here: check against the
+     * ceiling any collector allows; a collector with a lower limit refuses
+     * the record itself (ERROR 4, counted as rejected). */
+    lcp_rec_status st = lcp_record_check((const uint8_t *)json_object, len,
+                                         LCP_REC_DEPTH_MAX, &info, detail, sizeof detail);
     if (st != LCP_REC_OK)
         return lcc_set_error(LC_EINVAL, "lc_send_json: record refused (%s): %s",
                              lcp_rec_status_name(st), detail);

@@ -121,31 +121,42 @@ static int wait_io(lcc_conn *c, const lcc_target *t, short events, int64_t deadl
 
 /* ---- files ------------------------------------------------------------ */
 
-/* Read a whole small file.  On failure returns NULL with *errnum set
- * (EFBIG when larger than max); the caller words the message. */
-static char *read_file(const char *path, size_t max, size_t *len, int *errnum)
+/* Read a whole small regular file (lcp_read_small_file: opened without
+ * blocking, a FIFO, a directory or a device refused, at most max bytes).
+ * On failure returns NULL with err saying why, for a message that goes on
+ * with hint: "cannot read port file P: No such file or directory (hint)". */
+static char *read_file(const char *path, const char *what, const char *hint, size_t max,
+                       size_t *len, char *err, size_t errlen)
 {
-    char ignored[8];
-    char *text = lcp_read_small_file(path, max, len, ignored, sizeof ignored);
-    if (!text)
-        *errnum = errno;
-    return text;
+    char why[LCC_ERR_MAX];
+    char *text = lcp_read_small_file(path, max, len, why, sizeof why);
+    if (text)
+        return text;
+    int e = errno;
+    if (e == EINVAL) /* why: "P is a FIFO, not a regular file" */
+        snprintf(err, errlen, "%s %s (%s)", what, why, hint);
+    else if (e == EFBIG)
+        snprintf(err, errlen, "cannot read %s %s: larger than %zu KiB (%s)", what, path,
+                 max / 1024, hint);
+    else
+        snprintf(err, errlen, "cannot read %s %s: %s (%s)", what, path, strerror(e), hint);
+    return NULL;
 }
 
+/* The file is read without lcc_fork_mu (file I/O may block, and a fork
+ * must never wait for it); only the parse, which allocates, holds it. */
 int lcc_read_portfile(const char *path, lcp_portinfo *pi, char *err, size_t errlen)
 {
     size_t len;
-    int e = 0;
-    char *text = read_file(path, PORTFILE_MAX, &len, &e);
-    if (!text) {
-        snprintf(err, errlen,
-                 "cannot read port file %s: %s (is logcollectord running? set "
-                 "LOGCOLLECT_PORT_FILE)",
-                 path, e == EFBIG ? "larger than 4 KiB" : strerror(e));
+    char *text = read_file(path, "port file",
+                           "is logcollectord running? set LOGCOLLECT_PORT_FILE",
+                           PORTFILE_MAX, &len, err, errlen);
+    if (!text)
         return LC_EPORTFILE;
-    }
     char why[200];
+    pthread_mutex_lock(&lcc_fork_mu);
     int rc = lcp_portinfo_parse(text, len, pi, why, sizeof why);
+    pthread_mutex_unlock(&lcc_fork_mu);
     free(text);
     if (rc != 0) {
         snprintf(err, errlen,
@@ -161,15 +172,11 @@ int lcc_read_key(const char *path, uint8_t **key, size_t *keylen, char *err,
                  size_t errlen)
 {
     size_t len;
-    int e = 0;
-    char *text = read_file(path, KEYFILE_MAX, &len, &e);
-    if (!text) {
-        snprintf(err, errlen,
-                 "cannot read key file %s: %s (it must hold logcollectord's key; "
-                 "set LOGCOLLECT_KEY_FILE)",
-                 path, e == EFBIG ? "larger than 64 KiB" : strerror(e));
+    char *text = read_file(path, "key file",
+                           "it must hold logcollectord's key; set LOGCOLLECT_KEY_FILE",
+                           KEYFILE_MAX, &len, err, errlen);
+    if (!text)
         return LC_EKEYFILE;
-    }
     lcp_keyring ring;
     char why[200];
     int rc = lcp_keyring_parse(&ring, text, len, why, sizeof why);
@@ -669,11 +676,7 @@ int lcc_connect(lcc_conn *c, const lcc_target *t)
     c->err[0] = '\0';
 
     lcp_portinfo pi;
-    /* A small file read and a JSON parse that allocates: not to be split
-     * by a fork (see lcc_fork_mu). */
-    pthread_mutex_lock(&lcc_fork_mu);
     int r = lcc_read_portfile(t->port_file, &pi, c->err, sizeof c->err);
-    pthread_mutex_unlock(&lcc_fork_mu);
     if (r != LC_OK)
         return r;
     format_peer(c->peer, sizeof c->peer, pi.host, pi.port);

@@ -90,6 +90,10 @@ int lcc_connect(lcc_conn *c, const lcc_target *t);
  * (no close_notify, no linger).  Safe on a closed one. */
 void lcc_conn_close(lcc_conn *c);
 
+/* Read the port file / the key file: regular files only, opened without
+ * blocking (a FIFO, a directory or a device is refused at once, naming the
+ * file), size bounded.  Call without lcc_fork_mu: lcc_read_portfile takes
+ * it for the parse only, never across the file I/O. */
 int lcc_read_portfile(const char *path, lcp_portinfo *pi, char *err, size_t errlen);
 int lcc_read_key(const char *path, uint8_t **key, size_t *keylen, char *err,
                  size_t errlen);

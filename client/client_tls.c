@@ -19,12 +19,14 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509err.h>
 #include <openssl/x509_vfy.h>
 
 #include "hex.h"
+#include "keyfile.h"
 #include "logcollect.h"
 
 struct lcc_tls {
@@ -260,8 +262,136 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-/* Called with lcc_fork_mu held. */
-static int make_ctx(lcc_tls *t, const lcc_tls_settings *s, char *err, size_t errlen)
+/* ---- the context ----------------------------------------------------------- */
+
+/* The PEM files, read before lcc_fork_mu is taken: file I/O may block (a
+ * FIFO, a slow disk), and a fork must never wait for it.  Each is a regular
+ * file of at most TLS_FILE_MAX bytes (lcp_read_small_file). */
+#define TLS_FILE_MAX (4 << 20)
+
+typedef struct {
+    char *ca, *cert, *key; /* NULL: not configured, or the key is in cert */
+    size_t ca_len, cert_len, key_len;
+} pem_texts;
+
+static void pem_texts_free(pem_texts *p)
+{
+    if (p->key)
+        OPENSSL_cleanse(p->key, p->key_len);
+    if (p->cert)
+        OPENSSL_cleanse(p->cert, p->cert_len); /* may hold the key too */
+    free(p->ca);
+    free(p->cert);
+    free(p->key);
+}
+
+static int read_pem(const char *path, const char *what, const char *env, char **text,
+                    size_t *len, char *err, size_t errlen)
+{
+    char why[512];
+    *text = lcp_read_small_file(path, TLS_FILE_MAX, len, why, sizeof why);
+    if (*text)
+        return LC_OK;
+    if (errno == EINVAL || errno == EFBIG) /* why names the file */
+        snprintf(err, errlen, "cannot load the TLS %s%s: %s", what, env, why);
+    else
+        snprintf(err, errlen, "cannot load the TLS %s %s%s: %s", what, path, env,
+                 strerror(errno));
+    return LC_ETLS;
+}
+
+static int read_pems(const lcc_tls_settings *s, pem_texts *p, char *err, size_t errlen)
+{
+    const char *venv = s->verify_from_env ? " (from the environment)" : "";
+    const char *cenv = s->cert_from_env ? " (from the environment)" : "";
+    memset(p, 0, sizeof *p);
+    int rc = LC_OK;
+    if (s->ca)
+        rc = read_pem(s->ca, "CA file", venv, &p->ca, &p->ca_len, err, errlen);
+    if (rc == LC_OK && s->cert)
+        rc = read_pem(s->cert, "client certificate", cenv, &p->cert, &p->cert_len, err, errlen);
+    if (rc == LC_OK && s->cert && s->key)
+        rc = read_pem(s->key, "client key", cenv, &p->key, &p->key_len, err, errlen);
+    return rc;
+}
+
+/* The CAs (and CRLs) of a PEM text into the context's store: what
+ * SSL_CTX_load_verify_locations does with a file.  1, or 0 with the error
+ * queued. */
+static int load_ca(SSL_CTX *ctx, const char *pem, size_t len)
+{
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    STACK_OF(X509_INFO) *infos = b ? PEM_X509_INFO_read_bio(b, NULL, no_passphrase, NULL)
+                                   : NULL;
+    BIO_free(b);
+    if (!infos)
+        return 0;
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    int n = 0, ok = 1;
+    for (int i = 0; ok && i < sk_X509_INFO_num(infos); i++) {
+        X509_INFO *xi = sk_X509_INFO_value(infos, i);
+        if (xi->x509) {
+            ok = X509_STORE_add_cert(store, xi->x509) == 1;
+            n++;
+        }
+        if (ok && xi->crl) {
+            ok = X509_STORE_add_crl(store, xi->crl) == 1;
+            n++;
+        }
+    }
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    if (ok && n == 0)
+        ERR_raise(ERR_LIB_X509, X509_R_NO_CERTIFICATE_OR_CRL_FOUND);
+    return ok && n > 0;
+}
+
+/* The certificate and the chain after it: what
+ * SSL_CTX_use_certificate_chain_file does with a file.  1, or 0 with the
+ * error queued. */
+static int use_chain(SSL_CTX *ctx, const char *pem, size_t len)
+{
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    if (!b)
+        return 0;
+    int ok = 0;
+    X509 *x = PEM_read_bio_X509_AUX(b, NULL, no_passphrase, NULL);
+    if (x && SSL_CTX_use_certificate(ctx, x) == 1 && ERR_peek_error() == 0) {
+        SSL_CTX_clear_chain_certs(ctx);
+        X509 *ca;
+        ok = 1;
+        while (ok && (ca = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
+            ok = SSL_CTX_add0_chain_cert(ctx, ca) == 1;
+            if (!ok)
+                X509_free(ca);
+        }
+        /* the loop ends at the end of the text: "no start line" */
+        unsigned long e = ERR_peek_last_error();
+        if (ok && ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+            ERR_clear_error();
+        else if (ok && e != 0)
+            ok = 0;
+    }
+    X509_free(x);
+    BIO_free(b);
+    return ok;
+}
+
+/* The private key: what SSL_CTX_use_PrivateKey_file does with a PEM file.
+ * 1, or 0 with the error queued (X509_R_KEY_VALUES_MISMATCH when it is not
+ * the certificate's). */
+static int use_key(SSL_CTX *ctx, const char *pem, size_t len)
+{
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+    BIO_free(b);
+    int ok = k && SSL_CTX_use_PrivateKey(ctx, k) == 1;
+    EVP_PKEY_free(k);
+    return ok;
+}
+
+/* Called with lcc_fork_mu held; the files are read already. */
+static int make_ctx(lcc_tls *t, const lcc_tls_settings *s, const pem_texts *p, char *err,
+                    size_t errlen)
 {
     char why[256];
     const char *venv = s->verify_from_env ? " (from the environment)" : "";
@@ -282,7 +412,7 @@ static int make_ctx(lcc_tls *t, const lcc_tls_settings *s, char *err, size_t err
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_default_passwd_cb(t->ctx, no_passphrase);
     if (s->ca) {
-        if (SSL_CTX_load_verify_locations(t->ctx, s->ca, NULL) != 1) {
+        if (!load_ca(t->ctx, p->ca, p->ca_len)) {
             take_error(why, sizeof why);
             snprintf(err, errlen, "cannot load the TLS CA file %s%s: %s (it must hold PEM "
                      "certificates)", s->ca, venv, why);
@@ -296,13 +426,13 @@ static int make_ctx(lcc_tls *t, const lcc_tls_settings *s, char *err, size_t err
     SSL_CTX_set_app_data(t->ctx, t);
     if (s->cert) {
         const char *key = s->key ? s->key : s->cert;
-        if (SSL_CTX_use_certificate_chain_file(t->ctx, s->cert) != 1) {
+        if (!use_chain(t->ctx, p->cert, p->cert_len)) {
             take_error(why, sizeof why);
             snprintf(err, errlen, "cannot load the TLS client certificate %s%s: %s", s->cert,
                      cenv, why);
             return LC_ETLS;
         }
-        if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1) {
+        if (!use_key(t->ctx, s->key ? p->key : p->cert, s->key ? p->key_len : p->cert_len)) {
             if (take_error(why, sizeof why) == X509_R_KEY_VALUES_MISMATCH) {
                 snprintf(err, errlen, "the TLS client key %s%s does not match the certificate "
                          "%s", key, cenv, s->cert);
@@ -341,9 +471,14 @@ int lcc_tls_new(const lcc_tls_settings *s, lcc_tls **out, char *err, size_t errl
     }
     t->have_cert = s->cert != NULL;
     t->verify_from_env = s->verify_from_env;
-    pthread_mutex_lock(&lcc_fork_mu);
-    int rc = make_ctx(t, s, err, errlen);
-    pthread_mutex_unlock(&lcc_fork_mu);
+    pem_texts pem;
+    int rc = read_pems(s, &pem, err, errlen);
+    if (rc == LC_OK) {
+        pthread_mutex_lock(&lcc_fork_mu);
+        rc = make_ctx(t, s, &pem, err, errlen);
+        pthread_mutex_unlock(&lcc_fork_mu);
+    }
+    pem_texts_free(&pem);
     if (rc != LC_OK) {
         lcc_tls_free(t);
         return rc;

@@ -45,7 +45,22 @@ extern "C" {
 #define LC_SENTINEL
 #endif
 
-#define LC_VERSION "0.1.0"
+/* ---- version --------------------------------------------------------------
+ * The release this header belongs to; the one place the version is written
+ * (the Makefile and logcollect.pc read it from here).  MINOR and PATCH stay
+ * below 100.  LC_VERSION_NUMBER is MAJOR * 10000 + MINOR * 100 + PATCH, so
+ * versions compare as integers: #if LC_VERSION_NUMBER >= 10200 (1.2.0). */
+#define LC_VERSION_MAJOR 0
+#define LC_VERSION_MINOR 1
+#define LC_VERSION_PATCH 0
+#define LC_VERSION_NUMBER \
+    (LC_VERSION_MAJOR * 10000 + LC_VERSION_MINOR * 100 + LC_VERSION_PATCH)
+#define LC_STRINGIFY_(x) #x
+#define LC_STRINGIFY(x) LC_STRINGIFY_(x)
+/* "MAJOR.MINOR.PATCH" as a string literal */
+#define LC_VERSION                                                         \
+    LC_STRINGIFY(LC_VERSION_MAJOR) "." LC_STRINGIFY(LC_VERSION_MINOR) "." \
+    LC_STRINGIFY(LC_VERSION_PATCH)
 
 /* Severity, with syslog's numbers and names. */
 typedef enum {
@@ -277,6 +292,13 @@ LC_API const char *lc_strerror(int err);
 
 /* Details of the last error in this thread ("" if none). */
 LC_API const char *lc_last_error(void);
+
+/* The version of the library the program runs with (which may be newer
+ * than the header it was compiled with): LC_VERSION_NUMBER and LC_VERSION
+ * as the library was built.  A program that needs a feature of 1.2 checks
+ * lc_version() >= 10200 at run time. */
+LC_API int lc_version(void);
+LC_API const char *lc_version_string(void);
 
 /* Name of a level ("info"), or NULL; and back (-1 if unknown). */
 LC_API const char *lc_level_name(lc_level level);

@@ -328,18 +328,32 @@ void lcd_conn_pause(lcd_conn *c, unsigned reason, int on)
     lcd_io_pause(c->io, c->pause != 0);
 }
 
-/* Queue one framed message for the peer (header and body in one write). */
+/* Queue one framed message for the peer (header and body in one write).
+ * Out of memory, the message is lost, and a lost ACK would leave the client
+ * waiting for ever: the connection is closed instead (by the timer, since
+ * callers still use c); the client reconnects and resends what was not
+ * acknowledged. */
 static void send_msg(lcd_conn *c, const uint8_t *msg, size_t len)
 {
     uint8_t stack[LCP_FRAME_HDR + 512];
     uint8_t *buf = LCP_FRAME_HDR + len <= sizeof stack ? stack : malloc(LCP_FRAME_HDR + len);
-    if (!buf)
+    int rc = -1;
+    if (buf) {
+        lcp_frame_put_header(buf, (uint32_t)len);
+        memcpy(buf + LCP_FRAME_HDR, msg, len);
+        rc = lcd_io_write(c->io, buf, LCP_FRAME_HDR + len);
+        if (buf != stack)
+            free(buf);
+    }
+    if (rc != 0) {
+        lcd_log(LCD_ERR, "out of memory: cannot queue a %zu-byte message (type %u) for %s; "
+                "closing the connection, the client resends what is not acknowledged "
+                "(give the daemon more memory or lower --max-clients)", len, msg[0], c->peer);
+        c->state = ST_CLOSING;
+        lcd_io_pause(c->io, 1);
+        set_timer(c, 0);
         return;
-    lcp_frame_put_header(buf, (uint32_t)len);
-    memcpy(buf + LCP_FRAME_HDR, msg, len);
-    lcd_io_write(c->io, buf, LCP_FRAME_HDR + len);
-    if (buf != stack)
-        free(buf);
+    }
     if (lcd_io_pending(c->io) > OUTQ_HIGH)
         lcd_conn_pause(c, LCD_PAUSE_PEER, 1);
 }
@@ -643,7 +657,8 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
                  c->srv->opt->max_record);
         st = LCP_REC_TOO_LARGE;
     } else {
-        st = lcp_record_check(rec, len, &info, detail, sizeof detail);
+        st = lcp_record_check(rec, len, (int)c->srv->opt->max_depth, &info, detail,
+                              sizeof detail);
     }
     if (st != LCP_REC_OK) {
         reject(c, seq, st, detail, rec, len);

@@ -70,10 +70,25 @@ static void raise_fd_limit(long max_clients, long max_handshakes)
 {
     struct rlimit rl;
     rlim_t want = (rlim_t)max_clients + (rlim_t)max_handshakes + 64;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        lcd_log(LCD_WARN, "cannot read the open-file limit (getrlimit RLIMIT_NOFILE: %s); "
+                "--max-clients %ld and --max-handshakes %ld need %llu descriptors: check "
+                "ulimit -n", strerror(errno), max_clients, max_handshakes,
+                (unsigned long long)want);
         return;
+    }
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t was = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        lcd_log(LCD_WARN, "cannot raise the open-file limit from %llu to %llu (setrlimit "
+                "RLIMIT_NOFILE: %s); --max-clients %ld and --max-handshakes %ld need %llu: "
+                "raise the limit (ulimit -n, LimitNOFILE= in the unit) or lower them",
+                (unsigned long long)was, (unsigned long long)rl.rlim_cur, strerror(errno),
+                max_clients, max_handshakes, (unsigned long long)want);
+        return;
+    }
     if (rl.rlim_cur < want)
         lcd_log(LCD_WARN, "only %llu file descriptors allowed (ulimit -n); --max-clients %ld "
                 "and --max-handshakes %ld need %llu (raise the hard limit, e.g. LimitNOFILE=)",

@@ -4,6 +4,8 @@
  */
 #include "options.h"
 
+#include "record.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -32,6 +34,7 @@ static const opt_def defs[] = {
     {"key-file", OPT_STR, OFF(key_file), 0, 0, "PATH", "shared key file (default /etc/logcollectord/key)", 0},
     {"output", OPT_STR, OFF(output), 0, 0, "PATH", "output file, JSON Lines (default /var/log/logcollectord/collected.jsonl)", 0},
     {"max-record", OPT_SIZE, OFF(max_record), 64, 64L << 20, "BYTES", "largest record accepted, suffix K or M allowed (default 1M)", 0},
+    {"max-depth", OPT_NUM, OFF(max_depth), LCP_REC_DEPTH_MIN, LCP_REC_DEPTH_MAX, "N", "refuse records nested deeper than N levels, the record itself being level 1 (default 64: jq and Python's json read every line)", 0},
     {"max-unwritten", OPT_SIZE, OFF(max_unwritten), 4096, 1L << 30, "BYTES", "per connection: bytes received but not yet written before reading pauses (default 1M)", 0},
     {"max-clients", OPT_NUM, OFF(max_clients), 1, 1000000, "N", "most authenticated connections at once (default 1024)", 0},
     {"max-handshakes", OPT_NUM, OFF(max_handshakes), 1, 1000000, "N", "most connections still in the handshake; at the limit the oldest is closed (default 1024)", 0},
@@ -72,6 +75,7 @@ void lcd_options_defaults(lcd_options *o)
     o->key_file = dup_or_die("/etc/logcollectord/key");
     o->output = dup_or_die("/var/log/logcollectord/collected.jsonl");
     o->max_record = 1L << 20;
+    o->max_depth = LCP_REC_DEPTH_DEFAULT;
     o->max_clients = 1024;
     o->max_handshakes = 1024;
     o->max_partial = 64L << 20;

@@ -19,6 +19,7 @@ typedef struct {
     char *key_file;
     char *output;
     long max_record;       /* bytes */
+    long max_depth;        /* nesting levels of a record (lcp_record_check) */
     long max_clients;      /* authenticated connections */
     long max_handshakes;   /* connections still in the handshake */
     long max_partial;      /* all connections: bytes of partly received frames */

@@ -377,7 +377,7 @@ COLD static lcp_jscan_status too_deep(const uint8_t *b, size_t len, size_t p,
         return e.st;
     }
     r->err_pos = p;
-    r->err_what = "nested deeper than 2048 levels";
+    r->err_what = "nested too deeply";
     return LCP_JSCAN_DEPTH;
 }
 
@@ -458,8 +458,11 @@ static INLINE size_t scan_string(const uint8_t *b, size_t len, size_t i)
 
 #define STACK_WORDS ((LCP_JSCAN_MAX_DEPTH + 64) / 64)
 
-lcp_jscan_status lcp_jscan_object(const uint8_t *b, size_t len, lcp_jscan_result *r)
+lcp_jscan_status lcp_jscan_object(const uint8_t *b, size_t len, size_t max_depth,
+                                  lcp_jscan_result *r)
 {
+    if (max_depth < 1 || max_depth > LCP_JSCAN_MAX_DEPTH)
+        max_depth = LCP_JSCAN_MAX_DEPTH;
     /* bit d of the stack: the container at depth d is an array */
     uint64_t stack[STACK_WORDS];
     size_t d = 1;   /* open containers; the top-level object is depth 1 */
@@ -512,7 +515,7 @@ object_key:
         FAIL(i, "':' expected after a field name");
     i++;
     SKIP_WS();
-    if (UNLIKELY(d >= LCP_JSCAN_MAX_DEPTH))
+    if (UNLIKELY(d >= max_depth))
         return too_deep(b, len, i, 0, r);
     goto value;
 
@@ -525,7 +528,7 @@ array_first:
 array_next:
     SKIP_WS();
 array_elem:
-    if (UNLIKELY(d >= LCP_JSCAN_MAX_DEPTH))
+    if (UNLIKELY(d >= max_depth))
         return too_deep(b, len, i, 1, r);
 
 value:

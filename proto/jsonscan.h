@@ -19,9 +19,11 @@
  *   - every number goes through strtod: one that overflows a double
  *     ("1e400") is refused, underflow ("1e-400") is accepted;
  *   - depth: every value counts one level, containers and scalars alike,
- *     and the top-level object is level 1; a value at level 2049 is refused.
- *     So 2048 nested containers are fine when the innermost is empty, 2047
- *     when it holds a scalar;
+ *     and the top-level object is level 1; a value at level max_depth + 1
+ *     is refused (jansson's own limit is 2048, its JSON_PARSER_MAX_DEPTH;
+ *     the oracle reaches a lower one by wrapping the input, see record.c).
+ *     So with max_depth 64, 64 nested containers are fine when the
+ *     innermost is empty, 63 when it holds a scalar;
  *   - duplicate names are accepted.
  *
  * When the input is refused, the reason class is jansson's too: jansson
@@ -38,7 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* jansson's JSON_PARSER_MAX_DEPTH */
+/* The highest max_depth: jansson's JSON_PARSER_MAX_DEPTH, the oracle's
+ * own limit (and the size of the scanner's bit stack). */
 #define LCP_JSCAN_MAX_DEPTH 2048
 
 #define LCP_JSCAN_NONE ((size_t)-1)
@@ -47,7 +50,7 @@ typedef enum {
     LCP_JSCAN_OK = 0,
     LCP_JSCAN_SYNTAX, /* not JSON, or trailing bytes, \u0000, overflow, ... */
     LCP_JSCAN_UTF8,   /* bytes that are not UTF-8 */
-    LCP_JSCAN_DEPTH,  /* a value deeper than LCP_JSCAN_MAX_DEPTH */
+    LCP_JSCAN_DEPTH,  /* a value deeper than max_depth */
 } lcp_jscan_status;
 
 typedef struct {
@@ -63,8 +66,10 @@ typedef struct {
     const char *err_what; /* static text: what was expected or found */
 } lcp_jscan_result;
 
-/* Scan buf[0..len), which must start with '{' (len >= 1). */
-lcp_jscan_status lcp_jscan_object(const uint8_t *buf, size_t len,
+/* Scan buf[0..len), which must start with '{' (len >= 1), refusing a value
+ * nested deeper than max_depth levels (1 .. LCP_JSCAN_MAX_DEPTH; a value
+ * outside that range counts as LCP_JSCAN_MAX_DEPTH). */
+lcp_jscan_status lcp_jscan_object(const uint8_t *buf, size_t len, size_t max_depth,
                                   lcp_jscan_result *r);
 
 /* Decode the string whose opening quote is at buf[pos] (a string that

@@ -205,16 +205,53 @@ static void read_error(const char *path, size_t max, int e, char *err, size_t er
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
 }
 
-char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
-                          size_t errlen)
+static const char *file_kind(mode_t m)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a plain file";
+}
+
+int lcp_open_regular(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
         errno = e;
-        return NULL;
+        return -1;
     }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot stat %s: %s", path, strerror(e));
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is %s, not a regular file", path, file_kind(st.st_mode));
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
+                          size_t errlen)
+{
+    int fd = lcp_open_regular(path, err, errlen);
+    if (fd < 0)
+        return NULL;
     char *text = read_fd(fd, max, len);
     int e = errno;
     close(fd);
@@ -225,16 +262,13 @@ char *lcp_read_small_file(const char *path, size_t max, size_t *len, char *err,
     return text;
 }
 
-/* ssh's rule for private keys, applied to the file we opened. */
+/* ssh's rule for private keys, applied to the file we opened (a regular
+ * file: lcp_open_regular checked). */
 static int check_mode(int fd, const char *path, char *err, size_t errlen)
 {
     struct stat st;
     if (fstat(fd, &st) != 0) {
         snprintf(err, errlen, "cannot stat key file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "key file %s is not a regular file", path);
         return -1;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH | S_IROTH)) {
@@ -251,11 +285,13 @@ int lcp_keyring_load(lcp_keyring *ring, const char *path, int strict_mode,
                      char *err, size_t errlen)
 {
     memset(ring, 0, sizeof *ring);
-    /* O_NONBLOCK: a FIFO planted as the key file must not hang us before
-     * the mode check refuses it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    char why[300];
+    int fd = lcp_open_regular(path, why, sizeof why);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
+        if (errno == EINVAL) /* "PATH is a FIFO, not a regular file" */
+            snprintf(err, errlen, "key file %s", why);
+        else
+            snprintf(err, errlen, "cannot open key file %s: %s", path, strerror(errno));
         return -1;
     }
     if (strict_mode && check_mode(fd, path, err, errlen) != 0) {

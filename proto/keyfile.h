@@ -49,9 +49,20 @@ void lcp_keyring_free(lcp_keyring *ring);
  * Returns 0, or -1 with err set. */
 int lcp_keyfile_generate(const char *path, char *err, size_t errlen);
 
-/* Read a small file (at most max bytes) into a new NUL-terminated buffer.
- * On failure returns NULL with err set and errno saying why (EFBIG: larger
- * than max). */
+/* Open path for reading without ever blocking, and refuse anything but a
+ * regular file.  O_NONBLOCK: a FIFO opens at once instead of waiting for a
+ * writer; fstat on the opened fd then refuses it, and a directory, a device
+ * (/dev/zero), a socket, with "PATH is a FIFO, not a regular file" in err
+ * and errno EINVAL.  Symbolic links are followed (no O_NOFOLLOW): /run
+ * paths may legitimately be links, and whoever can plant a link there could
+ * as well plant a regular file; what is checked is the file reached.
+ * Returns the fd (O_CLOEXEC), or -1 with err and errno set. */
+int lcp_open_regular(const char *path, char *err, size_t errlen);
+
+/* Read a small regular file (at most max bytes; lcp_open_regular's rules)
+ * into a new NUL-terminated buffer.  On failure returns NULL with err set
+ * and errno saying why (EFBIG: larger than max; EINVAL: not a regular
+ * file). */
 char *lcp_read_small_file(const char *path, size_t max, size_t *len,
                           char *err, size_t errlen);
 

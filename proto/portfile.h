@@ -3,7 +3,7 @@
  * where the daemon listens, e.g.
  *   {"host":"127.0.0.1","port":43567,"pid":1234,"proto":1}
  * plus "tls":true when the port speaks TLS.
- * Writing it atomically is the daemon's job (daemon/portfile.c); this is
+ * Writing it atomically is the daemon's job (daemon/publish.c); this is
  * only the format, shared with the client.
  */
 #ifndef LCP_PORTFILE_H

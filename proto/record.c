@@ -8,12 +8,24 @@
  * flags: integers are decoded as reals so that a uint64 id that overflows
  * jansson's json_int_t is still accepted (we only validate; the bytes pass
  * through unchanged), and so every number goes through strtod.
+ *
+ * jansson's depth limit is fixed (2048); the oracle reaches a lower
+ * max_depth by also parsing the input wrapped in 2048 - max_depth arrays,
+ * "[[[" + input + "]]]", which puts its object at level 2048 - max_depth + 1
+ * and so its values' levels where a parser limited to max_depth would
+ * refuse them.  Up to the end of the object the two parses read the same
+ * tokens, so a depth error in the wrapped parse that comes no later than
+ * the plain parse's own error (or when the plain parse succeeds) is the
+ * answer; after the object, or where the input ends inside it, they differ
+ * (the wrapper's brackets), and there the plain parse is right (but for a
+ * value cut by the end of the input: too_deep_first).
  */
 #include "record.h"
 
 #include "jsonscan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -76,15 +88,71 @@ static int starts_object(const uint8_t *buf, size_t len, lcp_rec_info *info, cha
     return 0;
 }
 
-lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len,
+_Static_assert(LCP_REC_DEPTH_MAX == LCP_JSCAN_MAX_DEPTH, "one depth ceiling");
+
+static int clamp_depth(int max_depth)
+{
+    return max_depth < 1 || max_depth > LCP_REC_DEPTH_MAX ? LCP_REC_DEPTH_MAX : max_depth;
+}
+
+/* Would jansson limited to max_depth (< 2048) stop with a depth error no
+ * later than where the plain parse stopped (plain_pos, or the end when it
+ * succeeded)?  See the top of this file.  -1: out of memory. */
+static int too_deep_first(const uint8_t *buf, size_t len, int max_depth, int plain_ok,
+                          int plain_pos)
+{
+    /* No value is deeper than the '[' and '{' bytes in the input, plus one
+     * for a scalar: when that is within the limit, nothing to look for. */
+    size_t opens = 0;
+    for (size_t i = 0; i < len; i++)
+        opens += buf[i] == '[' || buf[i] == '{';
+    if (opens + 1 <= (size_t)max_depth)
+        return 0;
+    size_t k = (size_t)(LCP_REC_DEPTH_MAX - max_depth);
+    char *w = malloc(len + 2 * k);
+    if (!w)
+        return -1;
+    memset(w, '[', k);
+    memcpy(w + k, buf, len);
+    memset(w + k + len, ']', k);
+    json_error_t err;
+    json_t *root = json_loadb(w, len + 2 * k, JSON_DECODE_INT_AS_REAL, &err);
+    free(w);
+    if (root) {
+        json_decref(root);
+        return 0;
+    }
+    if (json_error_code(&err) != json_error_stack_overflow)
+        return 0;
+    /* Where the input ends inside the object, the plain parse meets the end
+     * (a token of no length) where the wrapped one meets a ']': one byte
+     * further on. */
+    long at = (long)err.position - (long)k;
+    return plain_ok || at <= (long)plain_pos ||
+           ((long)plain_pos >= (long)len && at == (long)len + 1);
+}
+
+lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len, int max_depth,
                                         lcp_rec_info *info, char *detail,
                                         size_t detail_len)
 {
     if (!starts_object(buf, len, info, detail, detail_len))
         return LCP_REC_NOT_OBJECT;
+    max_depth = clamp_depth(max_depth);
 
     json_error_t err;
     json_t *root = json_loadb((const char *)buf, len, JSON_DECODE_INT_AS_REAL, &err);
+    if (max_depth < LCP_REC_DEPTH_MAX) {
+        int deep = too_deep_first(buf, len, max_depth, root != NULL, root ? 0 : err.position);
+        if (deep != 0) {
+            json_decref(root);
+            if (detail_len)
+                snprintf(detail, detail_len, deep < 0 ? "out of memory"
+                                                      : "deeper than %d levels (--max-depth)",
+                         max_depth);
+            return deep < 0 ? LCP_REC_INVALID_JSON : LCP_REC_TOO_DEEP;
+        }
+    }
     if (!root) {
         if (detail_len)
             snprintf(detail, detail_len, "%s at byte %d", err.text, err.position);
@@ -133,16 +201,17 @@ out:
     return st;
 }
 
-lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
+lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len, int max_depth,
                                 lcp_rec_info *info, char *detail,
                                 size_t detail_len)
 {
     if (!starts_object(buf, len, info, detail, detail_len))
         return LCP_REC_NOT_OBJECT;
+    max_depth = clamp_depth(max_depth);
 
     lcp_jscan_result r;
     lcp_rec_status st;
-    switch (lcp_jscan_object(buf, len, &r)) {
+    switch (lcp_jscan_object(buf, len, (size_t)max_depth, &r)) {
     case LCP_JSCAN_OK:
         if (r.underscore != LCP_JSCAN_NONE) {
             if (detail_len) {
@@ -166,8 +235,12 @@ lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
                      r.err_pos < len ? buf[r.err_pos] : 0u);
         return st;
     case LCP_JSCAN_DEPTH:
-        st = LCP_REC_TOO_DEEP;
-        break;
+        if (detail_len)
+            snprintf(detail, detail_len, "deeper than %d levels (%s) at byte %zu", max_depth,
+                     max_depth == LCP_REC_DEPTH_MAX ? "the most any collector allows"
+                                                    : "--max-depth",
+                     r.err_pos);
+        return LCP_REC_TOO_DEEP;
     case LCP_JSCAN_SYNTAX:
     default:
         st = LCP_REC_INVALID_JSON;

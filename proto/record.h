@@ -24,7 +24,7 @@ typedef enum {
     LCP_REC_NOT_OBJECT = 1,   /* valid JSON, or not, but not one object */
     LCP_REC_INVALID_JSON = 2, /* syntax error, trailing bytes, \u0000, ... */
     LCP_REC_INVALID_UTF8 = 3,
-    LCP_REC_TOO_DEEP = 4,     /* nesting deeper than the parser allows */
+    LCP_REC_TOO_DEEP = 4,     /* nested deeper than max_depth (--max-depth) */
     LCP_REC_RESERVED = 5,     /* a top-level name starting with '_' */
     LCP_REC_TOO_LARGE = 6,    /* frame longer than the daemon's --max-record */
 } lcp_rec_status;
@@ -39,17 +39,29 @@ typedef struct {
     int has_crlf;  /* raw CR or LF whitespace: must become spaces on output */
 } lcp_rec_info;
 
-/* Validate buf[0..len).  On refusal, writes a short reason for the sender
+/* Nesting: every value is one level (the record itself is level 1, a
+ * scalar member level 2), and a value deeper than max_depth is refused.
+ * The default keeps every line readable by the usual JSON readers (jq 1.6
+ * stops at 257 nested containers, Python's json at about 1000 levels);
+ * the ceiling is jansson's own limit. */
+#define LCP_REC_DEPTH_DEFAULT 64
+#define LCP_REC_DEPTH_MIN 2
+#define LCP_REC_DEPTH_MAX 2048 /* LCP_JSCAN_MAX_DEPTH */
+
+/* Validate buf[0..len), nested at most max_depth levels (1 ..
+ * LCP_REC_DEPTH_MAX; out of that range: LCP_REC_DEPTH_MAX; --max-depth
+ * takes LCP_REC_DEPTH_MIN .. LCP_REC_DEPTH_MAX).  On refusal, writes a short reason for the sender
  * (which name, which byte) into detail when detail_len > 0. */
-lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len,
+lcp_rec_status lcp_record_check(const uint8_t *buf, size_t len, int max_depth,
                                 lcp_rec_info *info, char *detail,
                                 size_t detail_len);
 
 /* The oracle: the same check done with jansson (json_loadb, then the
  * reserved-name check), which builds a tree.  Too slow for the daemon's hot
  * path; kept for tests and fuzzing, which require lcp_record_check to give
- * the same status and info for every input.  The detail texts differ. */
-lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len,
+ * the same status and info for every input and max_depth.  The detail
+ * texts differ. */
+lcp_rec_status lcp_record_check_jansson(const uint8_t *buf, size_t len, int max_depth,
                                         lcp_rec_info *info, char *detail,
                                         size_t detail_len);
 

@@ -65,7 +65,7 @@ static const char usage_send[] =
     "  -k, --key-file K     key file (default $LOGCOLLECT_KEY_FILE, else\n"
     "                       /etc/logcollectord/key)\n"
     "  -t, --timeout MS     how long to wait for the collector's acknowledgement\n"
-    "                       (default 10000)\n"
+    "                       (default 10000; 0: do not wait)\n"
     LCLI_TLS_HELP
     "  -h, --help           show this help\n"
     "\n"
@@ -119,7 +119,7 @@ int lcli_parse_ms(const char *s, int *out)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > INT_MAX)
+    if (errno || end == s || *end || v < 0 || v > INT_MAX)
         return -1;
     *out = (int)v;
     return 0;
@@ -132,7 +132,7 @@ int lcli_conn_option(lcli_conn *c, int ch, const char *arg, const char *help_cmd
     case 'k': c->key_file = arg; return 0;
     case 't':
         if (lcli_parse_ms(arg, &c->timeout_ms) != 0)
-            return lcli_usage_error(help_cmd, "--timeout wants milliseconds (1 or more), not '%s'",
+            return lcli_usage_error(help_cmd, "--timeout wants milliseconds (0 or more), not '%s'",
                                     arg);
         return 0;
     case LCLI_OPT_TLS_CA: c->ca = arg; return 0;
@@ -182,7 +182,9 @@ lc_client *lcli_open(const lcli_conn *conn, const char *app, int block_when_full
     *err = LC_ENOMEM;
     if (o && (*err = lcli_conn_apply(o, conn)) == LC_OK &&
         (*err = lc_options_set_app(o, app)) == LC_OK &&
-        (*err = lc_options_set_connect_timeout(o, conn->timeout_ms)) == LC_OK &&
+        /* -t 0 (logcollect(1)): no wait for the ACK, 1 ms to connect */
+        (*err = lc_options_set_connect_timeout(o, conn->timeout_ms > 0 ? conn->timeout_ms
+                                                                        : 1)) == LC_OK &&
         (*err = lc_options_set_close_timeout(o, 0)) == LC_OK &&
         (*err = lc_options_set_queue_full(o, block_when_full ? LC_FULL_BLOCK : LC_FULL_DROP,
                                           -1)) == LC_OK &&

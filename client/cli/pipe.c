@@ -33,7 +33,8 @@ static const char usage_pipe[] =
     "      --field K=V      add field K with string value V to every record (repeatable)\n"
     "  -p, --port-file P    port file (default $LOGCOLLECT_PORT_FILE, else /run/logcollectord/port)\n"
     "  -k, --key-file K     key file (default $LOGCOLLECT_KEY_FILE, else /etc/logcollectord/key)\n"
-    "  -t, --timeout MS     how long to wait for the last acknowledgement (default 30000)\n"
+    "  -t, --timeout MS     how long to wait for the last acknowledgement (default\n"
+    "                       30000; 0: do not wait)\n"
     LCLI_TLS_HELP
     "  -h, --help           show this help\n"
     "\n"

@@ -24,7 +24,8 @@ static const char usage_status[] =
     "      --json           print the counters as one JSON object\n"
     "  -p, --port-file P    port file (default $LOGCOLLECT_PORT_FILE, else /run/logcollectord/port)\n"
     "  -k, --key-file K     key file (default $LOGCOLLECT_KEY_FILE, else /etc/logcollectord/key)\n"
-    "  -t, --timeout MS     how long to wait for the answer (default 5000)\n"
+    "  -t, --timeout MS     how long to wait for the answer (default 5000; 0: the\n"
+    "                       default)\n"
     LCLI_TLS_HELP
     "  -h, --help           show this help\n";
 

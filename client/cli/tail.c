@@ -162,6 +162,95 @@ static int record_time(json_t *rec, long long *us)
     return -1;
 }
 
+/* ---- reading a line ---------------------------------------------------- */
+
+/* The collector accepts any number a double can hold (it validates records
+ * as jansson reads them with JSON_DECODE_INT_AS_REAL), but jansson without
+ * that flag refuses an integer outside int64 ("too big integer"), and with
+ * it turns every integer into a double, _seq included, which --dedup needs
+ * exact (a double holds integers exactly only up to 2^53).  So a line that
+ * fails that way is read again from a copy in which each integer outside
+ * int64 gets a ".0": jansson then reads it, like JSON_DECODE_INT_AS_REAL,
+ * as the nearest double, and every other integer stays exact.  The copy
+ * needs only strings told apart from numbers: inside a string, '"' after
+ * an odd number of backslashes does not end it. */
+static char *big_ints_as_reals(const char *line, size_t len, size_t *outlen)
+{
+    /* an integer outside int64 has at least 19 digits and gains 2 bytes */
+    char *out = malloc(len + len / 9 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0, i = 0;
+    int in_str = 0;
+    while (i < len) {
+        char c = line[i];
+        if (in_str) {
+            out[o++] = line[i++];
+            if (c == '\\' && i < len)
+                out[o++] = line[i++];
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            in_str = c == '"';
+            out[o++] = line[i++];
+            continue;
+        }
+        /* a whole number token: -?digits(.digits)?([eE][+-]?digits)? */
+        size_t start = i;
+        i += c == '-';
+        while (i < len && line[i] >= '0' && line[i] <= '9')
+            i++;
+        size_t int_end = i;
+        if (i < len && line[i] == '.')
+            for (i++; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+                ;
+        if (i < len && (line[i] == 'e' || line[i] == 'E')) {
+            i++;
+            if (i < len && (line[i] == '+' || line[i] == '-'))
+                i++;
+            while (i < len && line[i] >= '0' && line[i] <= '9')
+                i++;
+        }
+        memcpy(out + o, line + start, i - start);
+        o += i - start;
+        if (i == int_end && i - start >= 19) { /* an integer of 19 digits or more */
+            char digits[32];
+            int big = i - start >= sizeof digits;
+            if (!big) {
+                memcpy(digits, line + start, i - start);
+                digits[i - start] = '\0';
+                errno = 0;
+                (void)strtoll(digits, NULL, 10); /* jansson's json_strtoint */
+                big = errno == ERANGE;
+            }
+            if (big) {
+                memcpy(out + o, ".0", 2);
+                o += 2;
+            }
+        }
+    }
+    *outlen = o;
+    return out;
+}
+
+/* A line of the output file, as jansson reads it: NULL when it is not JSON. */
+static json_t *load_line(const char *line, size_t len)
+{
+    json_error_t e;
+    json_t *rec = json_loadb(line, len, 0, &e);
+    if (rec || json_error_code(&e) != json_error_numeric_overflow)
+        return rec;
+    size_t n;
+    char *copy = big_ints_as_reals(line, len, &n);
+    if (!copy)
+        return NULL;
+    rec = json_loadb(copy, n, 0, NULL);
+    free(copy);
+    return rec;
+}
+
 /* ---- filters ----------------------------------------------------------- */
 
 static int record_level(json_t *rec)
@@ -315,7 +404,7 @@ static void print_columns(tail_opts *o, json_t *rec)
  * warning about a malformed line (0: unknown). */
 static void show_line(tail_opts *o, const char *line, size_t len, unsigned long lineno)
 {
-    json_t *rec = json_loadb(line, len, 0, NULL);
+    json_t *rec = load_line(line, len);
     if (!json_is_object(rec)) {
         json_decref(rec);
         if (lineno)
@@ -341,7 +430,7 @@ static void show_line(tail_opts *o, const char *line, size_t len, unsigned long 
 
 static int wanted(tail_opts *o, const char *line, size_t len)
 {
-    json_t *rec = json_loadb(line, len, 0, NULL);
+    json_t *rec = load_line(line, len);
     int w = !json_is_object(rec) || matches(o, rec);
     json_decref(rec);
     return w;
@@ -578,7 +667,7 @@ static void show_last_forward(tail_opts *o, int fd, off_t end)
     while (f && done < end && (len = getline(&line, &cap, f)) > 0) {
         done += len;
         size_t l = (size_t)len - (line[len - 1] == '\n');
-        json_t *rec = json_loadb(line, l, 0, NULL);
+        json_t *rec = load_line(line, l);
         int want = !json_is_object(rec) || (matches(o, rec) && !seen_before(o, rec));
         json_decref(rec);
         if (want && list_push(&keep, line, l) != 0)

@@ -65,6 +65,13 @@ RECORD = [
     nest(b'[', b']', 2047, b'1e999'), nest(b'[', b']', 2048, b''),
     nest(b'{"a":', b'}', 2046, b'{}'), nest(b'{"a":', b'}', 2047, b'1'),
     b'{"a":' + b'{"a":' * 2047 + b'}', b'{"a":' + b'[' * 2047 + b'1,',
+    # nesting around a lower limit: fuzz_record also checks at depth
+    # 2 + (last byte % 128): 127 after '}', 12 after '\n', 34 after ' '
+    nest(b'[', b']', 126, b''), nest(b'[', b']', 127, b''), nest(b'[', b']', 125, b'1'),
+    nest(b'[', b']', 126, b'"x"'), nest(b'{"a":', b'}', 125, b'{}'),
+    nest(b'[', b']', 11, b'') + b'\n', nest(b'[', b']', 12, b'') + b'\n',
+    nest(b'[', b']', 33, b'') + b' ', nest(b'[', b']', 34, b'[1 2]') + b' ',
+    b'{"a":' + b'[' * 200 + b'1 2' + b' ',
 ]
 
 # ---- frame --------------------------------------------------------------

@@ -68,8 +68,9 @@ def scenario():
     shutil.copy(real, lib)
     os.symlink(os.path.basename(real), os.path.join(lib, "liblogcollect.so.1"))
     os.symlink("liblogcollect.so.1", os.path.join(lib, "liblogcollect.so"))
-    version = re.search(r'#define LC_VERSION "([^"]+)"',
-                        open(os.path.join(ROOT, "client", "logcollect.h")).read()).group(1)
+    header = open(os.path.join(ROOT, "client", "logcollect.h")).read()
+    version = ".".join(re.search(r"#define LC_VERSION_%s (\d+)" % part, header).group(1)
+                       for part in ("MAJOR", "MINOR", "PATCH"))
     pc = open(os.path.join(ROOT, "client", "logcollect.pc.in")).read()
     pc = pc.replace("@PREFIX@", prefix).replace("@LIBDIR@", lib).replace("@VERSION@", version)
     check("@" not in pc, "unfilled placeholder in logcollect.pc.in")

@@ -336,6 +336,45 @@ START_TEST(test_read_small_file)
 }
 END_TEST
 
+/* Only regular files, and never a wait: a FIFO without a writer would
+ * block a plain open() for good (this test would hang). */
+START_TEST(test_read_small_file_not_regular)
+{
+    make_tmpdir("read_not_regular");
+    char path[256], err[512];
+    size_t len;
+    path_in(path, sizeof path, "fifo");
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    errno = 0;
+    ck_assert_ptr_null(lcp_read_small_file(path, 100, &len, err, sizeof err));
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, path));
+    ck_assert_ptr_nonnull(strstr(err, "is a FIFO, not a regular file"));
+    lcp_keyring ring;
+    ck_assert_int_eq(lcp_keyring_load(&ring, path, 0, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "is a FIFO, not a regular file"));
+
+    ck_assert_ptr_null(lcp_read_small_file(tmpdir, 100, &len, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "is a directory, not a regular file"));
+
+    /* a link is followed; what counts is the file reached */
+    path_in(path, sizeof path, "zero");
+    ck_assert_int_eq(symlink("/dev/zero", path), 0);
+    ck_assert_ptr_null(lcp_read_small_file(path, 100, &len, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "is a character device, not a regular file"));
+    char target[256];
+    path_in(target, sizeof target, "real");
+    write_file(target, "abc", 0600);
+    path_in(path, sizeof path, "link");
+    ck_assert_int_eq(symlink(target, path), 0);
+    char *t = lcp_read_small_file(path, 100, &len, err, sizeof err);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_str_eq(t, "abc");
+    free(t);
+    remove_tmpdir();
+}
+END_TEST
+
 static int is_lower_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -569,6 +608,7 @@ static Suite *keyfile_suite(void)
     tcase_add_test(tc, test_load_modes);
     tcase_add_test(tc, test_load_errors);
     tcase_add_test(tc, test_read_small_file);
+    tcase_add_test(tc, test_read_small_file_not_regular);
     tcase_add_test(tc, test_generate);
     suite_add_tcase(s, tc);
 
