@@ -193,6 +193,12 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SYSCONFDIR ?= /etc
 DOCDIR     ?= $(PREFIX)/share/doc/logcollect
+# The Python package (client/python/logcollect) goes where Debian's python3
+# looks: /usr/lib/python3/dist-packages for PREFIX=/usr, else
+# PREFIX/lib/python3.X/dist-packages (e.g. /usr/local/lib/python3.11/dist-packages).
+PYTHON     ?= $(shell command -v /usr/bin/python3 || command -v python3)
+PYMINOR    := $(shell $(PYTHON) -c 'import sys; print(sys.version_info[1])' 2>/dev/null)
+PYTHONDIR  ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python3.$(PYMINOR)/dist-packages)
 
 $(BUILD)/logcollect.pc: client/logcollect.pc.in client/logcollect.h Makefile
 	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
@@ -229,6 +235,8 @@ install: all $(BUILD)/logcollect.pc $(BUILD)/logcollectord.service
 	install -m 0644 systemd/logrotate.conf $(DESTDIR)$(SYSCONFDIR)/logrotate.d/logcollectord
 	install -m 0644 systemd/logcollectord.conf.example docs/protocol.md $(DESTDIR)$(DOCDIR)/
 	for f in client/examples/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/examples/ || true; done
+	install -d $(DESTDIR)$(PYTHONDIR)/logcollect
+	install -m 0644 client/python/logcollect/*.py $(DESTDIR)$(PYTHONDIR)/logcollect/
 
 clean:
 	rm -rf build

@@ -5,6 +5,13 @@ Suites, each against the plain build (build/) and the sanitizer build
 (build/asan/, ASan + UBSan):
   unit         the Check binaries in BUILD/tests/unit/ (one count per check)
   integration  the scenarios tests/integration/t_*.py (one count each)
+  python       the unittest modules tests/python/test_*.py, each run with
+               "PY -m unittest -v" for every interpreter PY found among
+               python3.8 .. python3.13 and python3 (one count per unittest
+               test; an interpreter that is not installed is one SKIP line;
+               LC_PYTHONS="python3 ..." replaces the search); against the
+               sanitizer build only with Debian's python3 and only the
+               modules not marked "# LCTEST: plain-only"
 and once:
   fuzz         each libFuzzer target of tests/fuzz/ for 30 s, from its seed
                corpus and what earlier runs added (tests/fuzz/run.sh; one
@@ -25,6 +32,7 @@ import concurrent.futures
 import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,6 +97,170 @@ def scenario(path, build, env):
         return (name, 0, 0, out, secs, 1)
     ok = rc == 0 and not timed_out
     return (name, 1 if ok else 0, 0 if ok else 1, out, secs)
+
+
+PY_VERSIONS = ["python3.%d" % m for m in range(8, 14)]
+# "test_x (mod.Class.test_x)" (3.11+) or "test_x (mod.Class)" (older); the
+# result follows " ... " on that line or, after a docstring line, a later one
+# (or starts a line of its own when the test printed something after " ... ").
+PY_TEST = re.compile(r"^(\w+) \(([\w.]+)\)")
+PY_RESULT = re.compile(r"(?: \.\.\. |^)(ok|FAIL|ERROR|skipped|expected failure|unexpected success)(.*)$")
+PY_RAN = re.compile(r"^Ran (\d+) tests? in ", re.M)
+
+
+def _runs_as(exe, version):
+    """True when exe starts and is Python `version` (a pyenv shim for a
+    version that is not selected fails here)."""
+    try:
+        out = subprocess.run([exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and out.stdout.decode().strip() == version
+
+
+def _find_python(name):
+    """python3.X on PATH, else in a pyenv installation; None when absent."""
+    version = name[len("python"):]
+    path = shutil.which(name)
+    if path and _runs_as(path, version):
+        return path
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    versions = glob.glob(os.path.join(pyenv_root, "versions", version + ".*", "bin", name))
+    key = lambda p: [int(x) if x.isdigit() else 0 for x in p.split(os.sep)[-3].split(".")]
+    for path in sorted(versions, key=key, reverse=True):
+        if _runs_as(path, version):
+            return path
+    return None
+
+
+def python_interpreters():
+    """[(label, path or None)]: one interpreter for each of python3.8 ..
+    python3.13, None when absent; Debian's /usr/bin/python3 stands for its
+    own version (the one the issue requires), or is added when it is none
+    of those.  LC_PYTHONS="python3 /opt/py/bin/python3.14 ..." replaces the
+    search."""
+    if os.environ.get("LC_PYTHONS"):
+        return [(os.path.basename(p) if os.sep not in p else p, shutil.which(p))
+                for p in os.environ["LC_PYTHONS"].split()]
+    found = [(name, _find_python(name)) for name in PY_VERSIONS]
+    debian = "/usr/bin/python3"
+    if os.access(debian, os.X_OK):
+        for i, (name, _) in enumerate(found):
+            if _runs_as(debian, name[len("python"):]):
+                found[i] = ("%s=%s" % (name, debian), debian)
+                break
+        else:
+            found.append((debian, debian))
+    return found
+
+
+def parse_unittest(out):
+    """[(test id, "PASS"|"FAIL"|"SKIP", detail)] from unittest -v output."""
+    results, current = [], None
+    for line in out.splitlines():
+        t = PY_TEST.match(line)
+        if t:
+            cls = t.group(2)
+            current = cls if cls.endswith("." + t.group(1)) else cls + "." + t.group(1)
+        r = PY_RESULT.search(line)
+        if r and current and (r.start() > 0 or not r.group(2) or r.group(1) == "skipped"):
+            word = r.group(1)
+            state = {"ok": "PASS", "skipped": "SKIP", "expected failure": "PASS"}.get(word, "FAIL")
+            results.append((current, state, r.group(2).strip(" '\"")))
+            current = None
+    return results
+
+
+def python_module(path, build, interp, env, timeout):
+    """Run one module; a list of result tuples like the other suites'."""
+    mod = os.path.splitext(os.path.basename(path))[0]
+    label, exe = interp
+    base = "%s python/%s [%s]" % (build, mod, label)
+    e = dict(env, LC_BUILD=build, PYTHONDONTWRITEBYTECODE="1",
+             PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests", "python"),
+                                         os.path.join(ROOT, "tests", "integration"),
+                                         os.path.join(ROOT, "client", "python")]))
+    # (lctest leaves files to the garbage collector: no ResourceWarning noise)
+    argv = [exe, "-W", "ignore::ResourceWarning", "-m", "unittest", "-v", mod]
+    start = time.monotonic()
+    p = subprocess.Popen(argv, env=e, cwd=os.path.join(ROOT, "tests", "python"),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    out = out.decode(errors="replace")
+    secs = time.monotonic() - start
+    results = []
+    for test, state, detail in parse_unittest(out):
+        name = "%s python/%s [%s]" % (build, test, label)
+        if state == "SKIP":
+            results.append((name, 0, 0, "SKIP " + detail, 0.0, 1))
+        else:
+            results.append((name, int(state == "PASS"), int(state == "FAIL"), out, 0.0))
+    ran = PY_RAN.search(out)
+    problem = None
+    if timed_out:
+        problem = "killed after %ds" % timeout
+    elif not ran or int(ran.group(1)) != len(results):
+        problem = "unittest output not understood (%d results parsed)" % len(results)
+    elif p.returncode != 0 and not any(r[2] for r in results):
+        problem = "exit status %d with no failing test" % p.returncode
+    if problem:
+        results.append((base, 0, 1, out + "\n[%s]" % problem, secs))
+    return results, secs
+
+
+def python_suite(builds, env, pattern, jobs):
+    modules = sorted(glob.glob(os.path.join(ROOT, "tests", "python", "test_*.py")))
+    interps = python_interpreters()
+    # The sanitizer build checks the daemon, which does not depend on the
+    # client's Python version: one interpreter is enough there (Debian's).
+    present = [i for i in interps if i[1]]
+    san_interp = next((i for i in present if i[1] == "/usr/bin/python3"), present[:1] and present[0])
+    results, work = [], []
+    for label, exe in interps:
+        for b in builds:
+            if b != "build" and (label, exe) != san_interp:
+                continue
+            for path in modules:
+                text = open(path).read()
+                mod = os.path.splitext(os.path.basename(path))[0]
+                if pattern not in "%s python/%s [%s]" % (b, mod, label):
+                    continue
+                if b != "build" and "LCTEST: plain-only" in text:
+                    continue
+                m = re.search(r"LCTEST: timeout=(\d+)", text)
+                work.append((path, b, (label, exe), int(m.group(1)) if m else DEFAULT_TIMEOUT))
+    absent = sorted({w[2][0] for w in work if w[2][1] is None})
+    for label in absent:
+        print("SKIP python/* [%s] (%s is not installed)" % (label, label), flush=True)
+        results.append(("python/* [%s]" % label, 0, 0, "", 0.0, 1))
+    work = [w for w in work if w[2][1] is not None]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        futs = [ex.submit(python_module, path, b, interp, env, t) for path, b, interp, t in work]
+        for f in futs:
+            rs, secs = f.result()
+            for r in rs:
+                results.append(r)
+                if len(r) > 5:
+                    print("SKIP %s (%s)" % (r[0], r[3][5:] or "skipped"), flush=True)
+                    continue
+                print("%-4s %s" % ("PASS" if r[2] == 0 else "FAIL", r[0]), flush=True)
+            failed = [r for r in rs if len(r) == 5 and r[2]]
+            if failed:
+                print("     " + failed[0][3][-6000:].replace("\n", "\n     "))
+            if rs:
+                print("     (%s: %.1fs)" % (rs[0][0].split(" [")[0].rsplit(".", 2)[0], secs), flush=True)
+    return results
 
 
 FUZZ_TARGETS = ("record", "frame", "handshake")
@@ -178,6 +350,7 @@ def main():
             if r[2]:
                 print("     " + r[3][-6000:].replace("\n", "\n     "))
 
+    results += python_suite(builds, env, args.k, args.jobs)
     results += fuzz_suite(env, args.k, args.fuzz_seconds, args.jobs)
 
     passed = sum(r[1] for r in results)

@@ -10,7 +10,8 @@ building; it can be re-run by hand:
     python3 tests/bench/bench.py --build build [--quick] [--doc docs/benchmarks.md]
                                  [--runs N] [--records N] [--cases a,b,...]
 
-Cases (--cases): tput, scaling, fsync, cost, latency, memory, profile.
+Cases (--cases): tput, scaling, fsync, cost, latency, memory, profile, python
+(tests/bench/py_bench.py: the Python package against logging's ways).
 Every program it starts is its own child, stopped by pid when done; the peers
 run in the foreground on loopback ports with their own configuration and
 files under BUILD/bench/run/, never as system services.
@@ -450,6 +451,7 @@ class Harness:
         self.notes = []
         self.profile = None
         self.client_profile = None
+        self.python_section = None
         self.cost = []
         self.latency = []
         self.idle = []
@@ -817,6 +819,23 @@ class Harness:
                 cands.append((v, name))
         return best(cands) if cands else (None, None)
 
+    def case_python(self):
+        """tests/bench/py_bench.py, one run of its own cases; its section of
+        the report is its own markdown."""
+        out = os.path.join(self.run, "py_bench.json")
+        cmd = [sys.executable, os.path.join(HERE, "py_bench.py"), "--build", self.args.build,
+               "--json", out]
+        log("python: " + " ".join(cmd))
+        env = dict(os.environ, PY_BENCH_COMMAND=self.args.command, PYTHONDONTWRITEBYTECODE="1")
+        try:
+            subprocess.run(cmd, env=env, check=True, timeout=1800)
+            sys.path.insert(0, HERE)
+            import py_bench
+            with open(out) as f:
+                self.python_section = py_bench.markdown(json.load(f))
+        except Exception as e:  # a failed case is reported, not fatal
+            self.fail(("python", "py_bench", 1), e)
+
     def report(self):
         a = self.args
         L = []
@@ -1119,6 +1138,10 @@ class Harness:
                 w(f"| {pct:.1f} | `{sym}` | {dso} |")
             w("")
 
+        if self.python_section:
+            L.extend(self.python_section.rstrip("\n").split("\n"))
+            w("")
+
         if self.notes or self.errors:
             w("## Notes")
             w("")
@@ -1141,9 +1164,9 @@ def main():
     ap.add_argument("--runs", type=int, help="runs per case (default 5; quick 1)")
     ap.add_argument("--records", type=int,
                     help="records per throughput run (default 1,000,000; quick 200,000)")
-    ap.add_argument("--cases", default="tput,scaling,fsync,cost,latency,memory,profile",
+    ap.add_argument("--cases", default="tput,scaling,fsync,cost,latency,memory,profile,python",
                     help="comma-separated subset of tput,scaling,fsync,cost,latency,memory,"
-                         "profile")
+                         "profile,python")
     ap.add_argument("--no-peers", dest="peers", action="store_false",
                     help="leave out rsyslog, syslog-ng and the raw sink")
     a = ap.parse_args()
@@ -1155,7 +1178,7 @@ def main():
         a.records = 200000 if a.quick else 1000000
     a.cases = [c.strip() for c in a.cases.split(",") if c.strip()]
     if a.quick:
-        a.cases = [c for c in a.cases if c not in ("fsync", "profile")]
+        a.cases = [c for c in a.cases if c not in ("fsync", "profile", "python")]
 
     h = Harness(a)
     for b in [h.daemon, h.flood] + [h.bin(x) for x in ("lc_e2e", "lc_cost", "lc_latency",
