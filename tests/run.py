@@ -190,9 +190,16 @@ def python_module(path, build, interp, env, timeout):
         out, _ = p.communicate(timeout=timeout)
         timed_out = False
     except subprocess.TimeoutExpired:
+        # SIGTERM first: lctest's handler exits through its clean-up, which
+        # stops the daemons the tests started (in sessions of their own, so
+        # killing this group would leave them running)
         timed_out = True
-        os.killpg(p.pid, signal.SIGKILL)
-        out, _ = p.communicate()
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            out, _ = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, _ = p.communicate()
     try:
         os.killpg(p.pid, signal.SIGKILL)
     except ProcessLookupError:
