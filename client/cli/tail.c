@@ -352,6 +352,35 @@ static void print_time(tail_opts *o, json_t *rec)
     printf("%s.%03lld", buf, (us / 1000) % 1000);
 }
 
+/* Text from the file, made harmless for a terminal: anyone holding the
+ * key can put bytes there, so control characters (C0, DEL, and the C1
+ * range U+0080..U+009F, which some terminals obey as CSI/OSC) are shown
+ * as escapes (\n, \t, \xNN, \u009b) and never sent to the screen. */
+static void put_safe(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = p[i];
+        if (b == '\n')
+            fputs("\\n", stdout);
+        else if (b == '\t')
+            fputs("\\t", stdout);
+        else if (b == '\r')
+            fputs("\\r", stdout);
+        else if (b < 0x20 || b == 0x7f)
+            printf("\\x%02x", b);
+        else if (b == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            printf("\\u%04x", p[++i]);
+        else
+            putchar(b);
+    }
+}
+
+static void put_safe_str(const char *s)
+{
+    put_safe(s, strlen(s));
+}
+
 /* A value as key=value wants it: bare when it is a plain word. */
 static void print_value(json_t *v)
 {
@@ -362,12 +391,12 @@ static void print_value(json_t *v)
             if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20)
                 plain = 0;
         if (plain) {
-            fputs(s, stdout);
+            put_safe_str(s);
             return;
         }
     }
     char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    fputs(d ? d : "?", stdout);
+    put_safe_str(d ? d : "?"); /* JSON escapes C0, not DEL or C1 */
     free(d);
 }
 
@@ -381,12 +410,15 @@ static void print_columns(tail_opts *o, json_t *rec)
     else
         printf(" %-9s", lname ? lname : "?");
     json_t *app = json_object_get(rec, "_app"), *pid = json_object_get(rec, "_pid");
-    printf(" %s", json_is_string(app) ? json_string_value(app) : "-");
+    putchar(' ');
+    put_safe_str(json_is_string(app) ? json_string_value(app) : "-");
     if (json_is_integer(pid))
         printf("[%lld]", (long long)json_integer_value(pid));
     json_t *msg = json_object_get(rec, "msg");
-    if (json_is_string(msg))
-        printf(" %s", json_string_value(msg));
+    if (json_is_string(msg)) {
+        putchar(' ');
+        put_safe(json_string_value(msg), json_string_length(msg));
+    }
     const char *k;
     json_t *v;
     json_object_foreach(rec, k, v) {
@@ -394,7 +426,9 @@ static void print_columns(tail_opts *o, json_t *rec)
             continue;
         if (k[0] == '_' && (!o->verbose || strcmp(k, "_app") == 0 || strcmp(k, "_pid") == 0))
             continue;
-        printf(" %s=", k);
+        putchar(' ');
+        put_safe_str(k);
+        putchar('=');
         print_value(v);
     }
     putchar('\n');
@@ -413,7 +447,7 @@ static void show_line(tail_opts *o, const char *line, size_t len, unsigned long 
         else
             fprintf(stderr, "logcollect: a line of %s is not a JSON object; shown as is\n",
                     o->path);
-        fwrite(line, 1, len, stdout);
+        put_safe(line, len);
         putchar('\n');
         return;
     }
