@@ -5,6 +5,7 @@ make before 4.4 does not pass a command-line variable to $(shell), so the
 example used to compile with no flags and fail (logcollect.h: No such
 file).  The program built runs (the .pc's run path) and delivers every
 record: 2 workers x 50."""
+# LCTEST: plain-only (the example forks a multithreaded process; under ASan+LSan one run in several hung in a forked child at exit, see the closing note of issue 14)
 import os
 import shutil
 
