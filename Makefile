@@ -94,7 +94,7 @@ SHARED  := $(BUILD)/liblogcollect.so.$(LIBVER)
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 DRIVERS := $(patsubst tests/drivers/%.c,$(BUILD)/tests/drivers/%,$(DRIVER_SRC))
 
-.PHONY: all tests check deps run clean install
+.PHONY: all tests check deps test-deps run clean install
 all: $(DAEMON) $(CLI) $(STATIC) $(SHARED) $(BUILD)/logcollect-uninstalled.pc
 # The developer's targets treat warnings as errors (prerequisites inherit it).
 tests: WERROR = 1
@@ -160,13 +160,20 @@ $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 # ---- dependencies -------------------------------------------------------
 # (jq is for the tests only: t_readable_lines.py reads the output with it)
 DEB_PKGS := build-essential clang pkg-config libevent-dev libjansson-dev \
-            libssl-dev libsystemd-dev check python3 procps systemd valgrind jq
+            libssl-dev libsystemd-dev libnats-dev check python3 procps systemd \
+            valgrind jq nats-server
+# Only `make check` installs these (a browser and a Prometheus server for the
+# HTTP tests): a user who only builds or runs the daemon does not get them.
+TEST_DEB_PKGS := chromium chromium-driver python3-selenium prometheus
 
 deps:
 	@sh tests/tools/install-deps.sh $(DEB_PKGS)
 
+test-deps: deps
+	@sh tests/tools/install-deps.sh $(TEST_DEB_PKGS)
+
 # ---- check: plain build (gcc), sanitizer build (clang), all suites ------
-check: deps
+check: test-deps
 	$(MAKE) WERROR=1 tests
 	$(MAKE) WERROR=1 BUILD=build/asan SAN=1 CC=clang tests
 	$(MAKE) fuzz-build
