@@ -273,6 +273,19 @@ void lcd_conn_evict(lcd_conn *c, const char *why)
     lcd_conn_free(c);
 }
 
+/* The output is sent: FIN, then wait for the peer's (see lcd_io_finish).
+ * Returns 1 when c was freed. */
+static int finish_close(lcd_conn *c)
+{
+    if (c->finishing)
+        return 0;
+    c->finishing = 1;
+    if (lcd_io_finish(c->io) == 0)
+        return 0;
+    lcd_conn_free(c);
+    return 1;
+}
+
 /* Returns 1 when c was freed. */
 static int conn_close(lcd_conn *c, int linger)
 {
@@ -281,14 +294,17 @@ static int conn_close(lcd_conn *c, int linger)
     set_state(c, ST_CLOSING);
     part_forget(c);
     lcd_io_pause(c->io, 1);
-    if (!linger || lcd_io_pending(c->io) == 0) {
+    if (!linger) {
         lcd_conn_free(c);
         return 1;
     }
-    /* drained_cb frees it once the output is sent; the timer if it never is. */
+    /* drained_cb finishes it once the output is sent, the peer's FIN or
+     * the timer frees it. */
     c->lingering = 1;
     lcd_io_set_low(c->io, 0);
     set_timer(c, CLOSE_LINGER_MS);
+    if (lcd_io_pending(c->io) == 0)
+        return finish_close(c);
     return 0;
 }
 
@@ -928,7 +944,7 @@ static void drained_cb(lcd_io *io, void *arg)
     lcd_conn *c = arg;
     if (c->state == ST_CLOSING) {
         if (lcd_io_pending(io) == 0)
-            lcd_conn_free(c);
+            finish_close(c);
         return;
     }
     lcd_conn_pause(c, LCD_PAUSE_PEER, 0);
@@ -939,7 +955,7 @@ static void drained_cb(lcd_io *io, void *arg)
 static void event_cb(lcd_io *io, int what, void *arg)
 {
     lcd_conn *c = arg;
-    if ((what & (LCD_IO_EOF | LCD_IO_ERROR)) && c->held) {
+    if ((what & (LCD_IO_EOF | LCD_IO_ERROR)) && (c->held || c->finishing)) {
         lcd_conn_free(c); /* failed and counted already; its answer would go nowhere */
         return;
     }

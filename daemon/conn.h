@@ -31,6 +31,7 @@ typedef struct lcd_conn {
     struct lcd_server *srv;
     struct lcd_io *io;
     int lingering;               /* closing, waiting for the output to go */
+    int finishing;               /* closing, our FIN sent, waiting for the peer's */
     char peer[96]; /* "127.0.0.1:5555" or "[::1]:5555" */
     struct sockaddr_storage sa;
     int state;

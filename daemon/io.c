@@ -39,6 +39,7 @@ struct lcd_io {
     struct event *kick; /* lcd_io_retrigger: not rev, which event_del may cancel */
     struct evbuffer *in, *out;
     int reading; /* rev is added */
+    int draining; /* lcd_io_finish: rev is the discarding reader */
 };
 
 /* The read high mark now: the fixed one, lowered by the owner's read_cap.
@@ -58,6 +59,8 @@ static size_t high_of(lcd_io *io)
 
 static void update_reading(lcd_io *io)
 {
+    if (io->draining)
+        return;
     size_t high = high_of(io);
     int want = !io->paused && (high == 0 || evbuffer_get_length(io->in) < high);
     if (want && !io->reading)
@@ -452,6 +455,49 @@ unsigned long lcd_io_tls_error(lcd_io *io)
     while (bufferevent_get_openssl_error(io->bev))
         ;
     return e;
+}
+
+#define DRAIN_BUDGET (1024 * 1024) /* per callback: a flood does not hold the loop */
+
+static void discard_read(evutil_socket_t fd, short what, void *arg)
+{
+    lcd_io *io = arg;
+    char buf[16384];
+    size_t total = 0;
+    (void)what;
+    while (total < DRAIN_BUDGET) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (r <= 0) {
+            io->cbs.event(io, r == 0 ? LCD_IO_EOF : LCD_IO_ERROR, io->arg);
+            return;
+        }
+        total += (size_t)r;
+    }
+}
+
+int lcd_io_finish(lcd_io *io)
+{
+    if (io->bev || evbuffer_get_length(io->out) > 0)
+        return -1;
+    struct event_base *base = event_get_base(io->rev);
+    event_del(io->rev);
+    event_del(io->kick);
+    event_del(io->wev);
+    if (shutdown(io->fd, SHUT_WR) != 0)
+        return -1;
+    evbuffer_drain(io->in, evbuffer_get_length(io->in));
+    io->in_scratch = 0;
+    io->sc_len = io->sc_off = 0;
+    if (event_assign(io->rev, base, io->fd, EV_READ | EV_PERSIST, discard_read, io) != 0 ||
+        event_add(io->rev, NULL) != 0)
+        return -1;
+    io->reading = 1;
+    io->draining = 1;
+    return 0;
 }
 
 void lcd_io_free(lcd_io *io)

@@ -94,6 +94,15 @@ void lcd_io_set_low(lcd_io *io, size_t low);
 /* The last TLS error on this connection (0: none, or plaintext). */
 unsigned long lcd_io_tls_error(lcd_io *io);
 
+/* Lingering close, once the output is sent: send our FIN, then read and
+ * drop whatever the peer still sends until its FIN, which comes to the
+ * event callback as LCD_IO_EOF (the owner bounds the wait with a timer).
+ * Closing with unread bytes in the kernel would send a reset instead of a
+ * FIN, and a reset can make the peer lose the last message we sent (the
+ * ERROR that says why) before it reads it.  Returns 0 when the drain
+ * started, -1 when the io cannot linger (TLS, or shutdown failed): free it. */
+int lcd_io_finish(lcd_io *io);
+
 void lcd_io_free(lcd_io *io);
 
 #endif
