@@ -36,6 +36,8 @@ def scenario():
     check(sorted(m["data"].encode() for m in msgs) == sorted(lines),
           "stream (%d) differs from the files (%d lines)" % (len(msgs), len(lines)))
     d.stop()
+    # (the subscriber may lag behind the stream: wait for it, then count exactly)
+    wait_for(lambda: len(w.messages()) >= 2 * N, 20, "the subscriber to see %d" % (2 * N))
     seen = w.messages()
     check(len(seen) == 2 * N, "%d publishes for %d records" % (len(seen), 2 * N))
 

@@ -22,6 +22,8 @@ def scenario():
     d.start()
     wait_for(lambda: stream_info(ns.url)["msgs"] >= N, 30, "%d in the stream" % N)
     d.stop()
+    # (the subscriber may lag behind the stream: wait for it, then count exactly)
+    wait_for(lambda: len(w.messages()) >= N, 20, "the subscriber to see %d" % (N))
     seen = w.messages()
     ids = [m["msgid"] for m in seen]
     check(len(ids) == N, "%d publishes seen for %d records (%d distinct)" %
