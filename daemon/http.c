@@ -86,6 +86,11 @@ int lcd_http_parse_addr(const char *spec, char *host, size_t hostcap, int *port,
     }
     memcpy(host, h, hl);
     host[hl] = '\0';
+    if (h == spec && strchr(host, ':')) { /* "::1:80": is 80 the port? say [::1]:80 */
+        snprintf(err, errlen, "--http '%s': write an IPv6 address in brackets, e.g. "
+                 "[::1]:9464", spec);
+        return -1;
+    }
     unsigned char any[sizeof(struct in6_addr)];
     if (inet_pton(AF_INET, host, any) != 1 && inet_pton(AF_INET6, host, any) != 1) {
         snprintf(err, errlen, "--http '%s': '%s' is not an IP address", spec, host);

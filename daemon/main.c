@@ -204,8 +204,8 @@ static int run(const lcd_options *opt)
             srv->port, srv->tls ? " (TLS)" : "", opt->port_file, opt->output,
             opt->user ? "; running as " : "", opt->user ? opt->user : "");
     if (d.http)
-        lcd_log(LCD_INFO, "serving /metrics and /healthz on %s (port %d)", opt->http,
-                lcd_http_port(d.http));
+        lcd_log(LCD_INFO, "serving /metrics and /healthz over HTTP on port %d (--http %s)",
+                lcd_http_port(d.http), opt->http);
     if (lcd_notify_ready(&d.notify, srv) != 0)
         goto out;
     if (event_base_dispatch(base) < 0) {

@@ -336,11 +336,15 @@ uint64_t lcd_drop_notice_count(const uint8_t *rec, size_t len)
     size_t end = len - 1, d = end;
     while (d > 0 && rec[d - 1] >= '0' && rec[d - 1] <= '9')
         d--;
-    if (d == end || end - d > 19 || d < sizeof NOTICE_TAIL - 1 ||
+    if (d == end || end - d > 20 || d < sizeof NOTICE_TAIL - 1 ||
         memcmp(rec + d - (sizeof NOTICE_TAIL - 1), NOTICE_TAIL, sizeof NOTICE_TAIL - 1) != 0)
         return 0;
     uint64_t n = 0;
-    for (size_t i = d; i < end; i++)
-        n = n * 10 + (uint64_t)(rec[i] - '0');
+    for (size_t i = d; i < end; i++) {
+        unsigned digit = (unsigned)(rec[i] - '0');
+        if (n > (UINT64_MAX - digit) / 10)
+            return 0; /* not a count we could have sent */
+        n = n * 10 + digit;
+    }
     return n;
 }
