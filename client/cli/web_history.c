@@ -49,7 +49,8 @@ static ssize_t prepend_block(web_app *a, window *w)
         char *b = malloc(cap);
         if (!b)
             return -1;
-        memcpy(b + cap - len, w->buf + w->lo, len);
+        if (len)
+            memcpy(b + cap - len, w->buf + w->lo, len);
         free(w->buf);
         w->buf = b;
         w->cap = cap;
