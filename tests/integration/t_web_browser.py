@@ -75,7 +75,10 @@ def scenario():
         check(b.current_url == base + "/", "the token stays in the URL: " + b.current_url)
 
         def msgs():
-            return [e.text for e in b.find_elements(By.CSS_SELECTOR, "#rows tr.row td.msg")]
+            # in one go in the page: rows replaced by a filter change
+            # between two WebDriver calls would be stale elements
+            return b.execute_script("return Array.from(document.querySelectorAll("
+                                    "'#rows tr.row td.msg'), e => e.textContent)")
         wait_for(lambda: msgs() == ["old one", "old two"], 10, "the history rows")
 
         send("live one", "warning", "gamma", "k=3")
@@ -144,8 +147,9 @@ def scenario():
         wait_for(lambda: msgs().count("spike 39") == 1, 5, "the spike rows")
 
         def spike():
-            return max([int(r.get_attribute("data-n"))
-                        for r in b.find_elements(By.CSS_SELECTOR, "#chart rect.err")] or [0])
+            # (in one go: the chart is redrawn every 2 s)
+            return b.execute_script("return Math.max(0, ...Array.from(document.querySelectorAll("
+                                    "'#chart rect.err'), r => +r.getAttribute('data-n')))")
         wait_for(lambda: spike() >= 40, 5, "the chart's error spike (max %d)" % spike())
 
         # rotation while viewing
