@@ -99,7 +99,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROTO_OBJ  := $(call obj,$(PROTO_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 LIB_OBJ    := $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
-CLI_OBJ    := $(call obj,$(CLI_SRC))
+CLI_OBJ    := $(call obj,$(CLI_SRC)) $(BUILD)/obj/gen/web_assets.o
 
 DAEMON  := $(BUILD)/logcollectord
 CLI     := $(BUILD)/logcollect
@@ -149,9 +149,23 @@ $(SHARED): $(LIB_OBJ) $(LIB_MAP)
 	$(Q)ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
 	$(Q)ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
 
+# The page of `logcollect web`, embedded: its files become C arrays.
+WEB_ASSETS := /:text/html;charset=utf-8:client/cli/web/index.html \
+              /app.js:text/javascript;charset=utf-8:client/cli/web/app.js \
+              /app.css:text/css;charset=utf-8:client/cli/web/app.css
+$(BUILD)/gen/web_assets.c: client/cli/web/embed.sh client/cli/web/index.html client/cli/web/app.js \
+                           client/cli/web/app.css
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sh client/cli/web/embed.sh $@ $(foreach a,$(WEB_ASSETS),'$(a)')
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -Iclient/cli $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
 # The CLI is a program like any other: the shared library, found next to
 # it in the build tree ($$ORIGIN) and in the system's path once installed.
-CLI_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
+CLI_LIBS := $(shell pkg-config --libs jansson libevent libcrypto 2>/dev/null)
 $(CLI): $(CLI_OBJ) $(SHARED)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect \
@@ -165,6 +179,15 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(DAEMON_CORE_OBJ) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< \
 	    $(DAEMON_CORE_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
+
+# Unit tests of the CLI's shared record code (line, filter, columns: what
+# tail and web share) link those objects and the library.
+CLI_SHARED_OBJ := $(call obj,client/cli/line.c client/cli/filter.c client/cli/columns.c)
+$(BUILD)/tests/unit/test_cli_%: tests/unit/test_cli_%.c $(CLI_SHARED_OBJ) $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -Iclient/cli -Iclient $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) \
+	    $(EXE_LDFLAGS) -o $@ $< $(CLI_SHARED_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -282,7 +305,8 @@ BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-build
-bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN)
+bench-build: $(DAEMON) $(STATIC) $(CLI) $(BUILD)/tests/drivers/lc_flood $(BUILD)/tests/drivers/lc_stream \
+             $(BENCH_BIN)
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
@@ -293,6 +317,7 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-build
 	@sh tests/bench/install_peers.sh
 	python3 tests/bench/bench.py --build $(BUILD) --doc docs/benchmarks.md $(BENCH_ARGS)
+	python3 tests/bench/web_bench.py --build $(BUILD)
 
 bench-quick: deps
 	@$(MAKE) --no-print-directory bench-build
