@@ -135,6 +135,12 @@ $(SHARED): $(LIB_OBJ) $(LIB_MAP)
 	$(Q)ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
 	$(Q)ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
 
+# libnats (nats.c), when installed: `logcollect tail --nats` and the
+# benchmark's nats_floor use it; without it they say so / are left out.
+HAVE_LIBNATS   := $(shell pkg-config --exists libnats 2>/dev/null && echo 1)
+LIBNATS_CFLAGS := $(if $(HAVE_LIBNATS),$(shell pkg-config --cflags libnats) -DLC_HAVE_LIBNATS)
+LIBNATS_LIBS   := $(if $(HAVE_LIBNATS),$(shell pkg-config --libs libnats))
+
 # The CLI is a program like any other: the shared library, found next to
 # it in the build tree ($$ORIGIN) and in the system's path once installed.
 CLI_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
@@ -258,6 +264,10 @@ clean:
 #   make bench-quick  a short run of our own cases (under a minute)
 # BENCH_ARGS passes options to tests/bench/bench.py (see --help there).
 BENCH_SRC  := $(wildcard tests/bench/*.c)
+# nats_floor (the forwarder's floor) needs libnats; without it, it is left out
+ifeq ($(HAVE_LIBNATS),)
+BENCH_SRC  := $(filter-out tests/bench/nats_floor.c,$(BENCH_SRC))
+endif
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_ARGS ?=
 
@@ -268,6 +278,12 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+$(BUILD)/bench/nats_floor: tests/bench/nats_floor.c tests/bench/bench_common.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LIBNATS_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) \
+	    -o $@ $< $(LIBNATS_LIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-build
