@@ -122,6 +122,8 @@ $(BUILD)/obj/proto/%.o: INC := -Iproto
 $(BUILD)/obj/daemon/%.o: INC := -Iproto -Idaemon
 $(BUILD)/obj/client/%.o: INC := -Iproto -Iclient
 $(BUILD)/obj/client/cli/%.o: INC := -Iclient/cli -Iclient
+# tail --nats (without libnats it says it is not built in)
+$(BUILD)/obj/client/cli/tail_nats.o: INC := -Iclient/cli -Iclient $(NATS_CFLAGS)
 TEST_INC := -Iproto -Iclient -Idaemon
 
 $(BUILD)/obj/%.o: %.c
@@ -147,19 +149,13 @@ $(SHARED): $(LIB_OBJ) $(LIB_MAP)
 	$(Q)ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
 	$(Q)ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
 
-# libnats (nats.c), when installed: `logcollect tail --nats` and the
-# benchmark's nats_floor use it; without it they say so / are left out.
-HAVE_LIBNATS   := $(shell pkg-config --exists libnats 2>/dev/null && echo 1)
-LIBNATS_CFLAGS := $(if $(HAVE_LIBNATS),$(shell pkg-config --cflags libnats) -DLC_HAVE_LIBNATS)
-LIBNATS_LIBS   := $(if $(HAVE_LIBNATS),$(shell pkg-config --libs libnats))
-
 # The CLI is a program like any other: the shared library, found next to
 # it in the build tree ($$ORIGIN) and in the system's path once installed.
 CLI_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
 $(CLI): $(CLI_OBJ) $(SHARED)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect \
-	    $(CLI_LIBS) -Wl,-rpath,'$$ORIGIN'
+	    $(CLI_LIBS) $(NATS_LIBS) -Wl,-rpath,'$$ORIGIN'
 
 # Unit tests link the daemon's modules (all but main.c) and the library,
 # which holds proto/.
@@ -283,7 +279,7 @@ clean:
 # BENCH_ARGS passes options to tests/bench/bench.py (see --help there).
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 # nats_floor (the forwarder's floor) needs libnats; without it, it is left out
-ifeq ($(HAVE_LIBNATS),)
+ifneq ($(NATS),1)
 BENCH_SRC  := $(filter-out tests/bench/nats_floor.c,$(BENCH_SRC))
 endif
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -300,8 +296,8 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 $(BUILD)/bench/nats_floor: tests/bench/nats_floor.c tests/bench/bench_common.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LIBNATS_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) \
-	    -o $@ $< $(LIBNATS_LIBS)
+	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(NATS_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) \
+	    -o $@ $< $(NATS_LIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-build
