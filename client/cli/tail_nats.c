@@ -130,12 +130,28 @@ static int nats_fail(const nats_tail *t, const char *what, natsStatus s, jsErrCo
     return 1;
 }
 
+/* "nats://a:4222,nats://b:4222": natsOptions_SetURL takes one URL only (a
+ * comma-separated list is split by natsConnection_ConnectTo, not by it). */
+static natsStatus set_servers(natsOptions *o, const char *urls)
+{
+    char *copy = strdup(urls), *save = NULL;
+    const char *list[64];
+    int n = 0;
+    if (!copy)
+        return NATS_NO_MEMORY;
+    for (char *u = strtok_r(copy, ", ", &save); u && n < 64; u = strtok_r(NULL, ", ", &save))
+        list[n++] = u;
+    natsStatus s = n ? natsOptions_SetServers(o, list, n) : NATS_INVALID_ARG;
+    free(copy);
+    return s;
+}
+
 static int connect_nats(nats_tail *t)
 {
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(o, t->src->url);
+        s = set_servers(o, t->src->url);
     if (s == NATS_OK)
         s = natsOptions_SetName(o, "logcollect tail");
     /* following: ride out a server restart; a one-shot read just fails */
