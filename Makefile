@@ -286,7 +286,8 @@ BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-build
-bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN)
+bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN) \
+    $(if $(filter 1,$(NATS)),$(BUILD)/tests/drivers/nats_dump $(BUILD)/tests/drivers/nats_pub)
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
