@@ -224,15 +224,19 @@ static int subscribe(nats_tail *t, natsSubscription **sub, jsDeliverPolicy polic
     return 0;
 }
 
-/* How many messages the consumer has still to deliver. */
-static int pending(nats_tail *t, natsSubscription *sub, uint64_t *n)
+/* Whether a consumer has anything for us: an ordered one just made,
+ * messages still to deliver or already pushed to this client; a durable
+ * one (by name: nats.c 3.4 does not keep it in the subscription), messages
+ * to deliver or delivered and not yet acknowledged. */
+static int pending(nats_tail *t, natsSubscription *sub, const char *durable, uint64_t *n)
 {
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr);
+    natsStatus s = durable ? js_GetConsumerInfo(&ci, t->js, t->src->stream, durable, NULL, &jerr)
+                           : natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr);
     if (s != NATS_OK)
         return nats_fail(t, "cannot read the consumer's state", s, jerr);
-    *n = ci->NumPending;
+    *n = ci->NumPending + (durable ? (uint64_t)ci->NumAckPending : ci->Delivered.Consumer);
     jsConsumerInfo_Destroy(ci);
     return 0;
 }
@@ -279,13 +283,15 @@ static read_step take(nats_tail *t, const read_plan *p, natsMsg *m)
 static int read_until_end(nats_tail *t, natsSubscription *sub, const read_plan *p)
 {
     uint64_t n = 0;
-    if (pending(t, sub, &n) != 0)
+    if (pending(t, sub, p->durable ? t->src->durable : NULL, &n) != 0)
         return 1;
     if (n == 0)
         return 0;
     for (;;) {
         natsMsg *m = NULL;
         natsStatus s = natsSubscription_NextMsg(&m, sub, READ_TIMEOUT_MS);
+        if (s == NATS_TIMEOUT && p->durable)
+            return 0; /* what is left waits for its redelivery (AckWait) */
         if (s != NATS_OK)
             return nats_fail(t, "reading the stream failed", s, 0);
         read_step step = take(t, p, m);
