@@ -40,6 +40,8 @@ NATS ?= $(if $(shell pkg-config --exists libnats 2>/dev/null && echo y),1,0)
 ifeq ($(NATS),1)
 NATS_CFLAGS := $(shell pkg-config --cflags libnats) -DLCD_HAVE_NATS
 NATS_LIBS   := $(shell pkg-config --libs libnats)
+# (nats.c's libevent adapter needs a thread-safe event base)
+PKG_LIBS    += $(NATS_LIBS) $(shell pkg-config --libs libevent_pthreads 2>/dev/null)
 endif
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -119,7 +121,7 @@ Q := $(if $(V),,@)
 # proto/ and daemon/; the library proto/ and client/; the CLI the public
 # header (client/logcollect.h) and its own.
 $(BUILD)/obj/proto/%.o: INC := -Iproto
-$(BUILD)/obj/daemon/%.o: INC := -Iproto -Idaemon
+$(BUILD)/obj/daemon/%.o: INC := -Iproto -Idaemon $(NATS_CFLAGS)
 $(BUILD)/obj/client/%.o: INC := -Iproto -Iclient
 $(BUILD)/obj/client/cli/%.o: INC := -Iclient/cli -Iclient
 # tail --nats (without libnats it says it is not built in)

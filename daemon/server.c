@@ -94,10 +94,19 @@ int lcd_server_clients_full(const lcd_server *srv)
     return srv->nconns - srv->nhandshakes >= (size_t)srv->opt->max_clients;
 }
 
+static void opened_hook(int fd, uint64_t dev, uint64_t ino, void *arg)
+{
+    lcd_server *srv = arg;
+    if (srv->fwd)
+        lcd_forward_opened(srv->fwd, fd, dev, ino);
+}
+
 static void flushed_hook(void *arg)
 {
     lcd_server *srv = arg;
     lcd_conn *c;
+    if (srv->fwd)
+        lcd_forward_kick(srv->fwd);
     while ((c = TAILQ_FIRST(&srv->ackq)) != NULL) {
         TAILQ_REMOVE(&srv->ackq, c, ack_link);
         c->in_ackq = 0;
@@ -189,10 +198,19 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     }
     if (check_plaintext_bind(srv, err, errlen) != 0)
         return -1;
-    lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, srv};
+    if (opt->ack_after == LCD_ACK_AFTER_FORWARD && !opt->forward_nats) {
+        snprintf(err, errlen, "--ack-after forward needs --forward-nats");
+        return -1;
+    }
+    lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, srv, opened_hook};
     srv->out = lcd_output_open(base, opt->output, &hooks, err, errlen);
     if (!srv->out)
         return -1;
+    if (opt->forward_nats) {
+        srv->fwd = lcd_forward_new(base, opt, srv->out, err, errlen);
+        if (!srv->fwd)
+            return -1;
+    }
     lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
     lcd_output_set_fsync(srv->out, opt->fsync_mode, opt->fsync_ms);
     warn_if_open_to_others(opt->output);
@@ -383,7 +401,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     double elapsed = ms_since(&srv->drain_start);
-    if (srv->nconns == 0 && lcd_output_pending(srv->out) == 0) {
+    if (srv->nconns == 0 && lcd_output_pending(srv->out) == 0 && lcd_forward_done(srv->fwd)) {
         event_base_loopexit(srv->base, NULL);
         return;
     }
@@ -410,6 +428,8 @@ void lcd_server_stop(lcd_server *srv)
             srv->nconns);
     if (srv->listener)
         evconnlistener_disable(srv->listener);
+    if (srv->fwd)
+        lcd_forward_stop(srv->fwd); /* bounded: it is done within a few seconds */
     lcd_conn *c, *next;
     for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
         next = TAILQ_NEXT(c, link);
@@ -535,12 +555,13 @@ static void flatten(json_t *o, const char *prefix, char *out, size_t cap, size_t
 }
 
 static json_t *status_object(lcd_server *srv);
+static void add_forward_counters(lcd_server *srv, json_t *o);
 static void add_limit_counters(lcd_server *srv, json_t *o);
 
 void lcd_server_log_status(lcd_server *srv)
 {
     json_t *o = status_object(srv);
-    char line[900];
+    char line[1600];
     size_t len = 0;
     line[0] = '\0';
     if (o)
@@ -562,6 +583,23 @@ static void add_limit_counters(lcd_server *srv, json_t *o)
     json_object_set_new(o, "partial_bytes", json_integer((json_int_t)srv->budget.used));
     json_object_set_new(o, "partial_waiting", json_integer((json_int_t)srv->budget.nwaiting));
     json_object_set_new(o, "partial_waits", json_integer((json_int_t)srv->budget.waits));
+}
+
+/* --forward-nats: "forward":{...} (forward.h) */
+static void add_forward_counters(lcd_server *srv, json_t *o)
+{
+    const lcd_fwd_counters *f = srv->fwd ? lcd_forward_counters(srv->fwd) : NULL;
+    if (!o || !f)
+        return;
+    json_t *fo = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s,s:s}",
+        "forwarded", (json_int_t)f->forwarded, "duplicates", (json_int_t)f->duplicates,
+        "published", (json_int_t)f->published, "resends", (json_int_t)f->resends,
+        "lost", (json_int_t)f->lost, "lost_files", (json_int_t)f->lost_files,
+        "errors", (json_int_t)f->errors, "inflight", (json_int_t)f->inflight,
+        "behind_bytes", (json_int_t)f->behind_bytes, "files", (json_int_t)f->files,
+        "rtt_ms", f->rtt_ms, "state", f->state, "last_error", f->last_error);
+    if (fo)
+        json_object_set_new(o, "forward", fo);
 }
 
 /* The counters, for the STATUS reply and the SIGUSR1 line alike. */
@@ -594,6 +632,7 @@ static json_t *status_object(lcd_server *srv)
         json_object_set_new(o, "output_reopened_missing",
                             json_integer((json_int_t)lcd_output_reopened_missing(srv->out)));
     add_limit_counters(srv, o);
+    add_forward_counters(srv, o);
     return o;
 }
 
@@ -618,6 +657,8 @@ void lcd_server_free(lcd_server *srv)
         event_free(srv->accept_retry);
     if (srv->drain_timer)
         event_free(srv->drain_timer);
+    lcd_forward_free(srv->fwd); /* (holds the output's files open: first) */
+    srv->fwd = NULL;
     lcd_output_free(srv->out);
     lcd_sessions_free(srv->sessions);
     lcd_keyset_unref(srv->keys);

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "budget.h"
+#include "forward.h"
 #include "keyfile.h"
 #include "options.h"
 #include "output.h"
@@ -58,6 +59,7 @@ typedef struct lcd_server {
     struct ssl_ctx_st *tls;  /* NULL: plaintext */
     uint8_t *scratch;        /* LCD_IO_SCRATCH bytes: where plaintext reads land */
     lcd_output *out;
+    lcd_forward *fwd;        /* --forward-nats; NULL: off */
     lcd_sessions *sessions;
     struct evconnlistener *listener;
     struct event *accept_retry;
