@@ -17,7 +17,7 @@ import json
 import subprocess
 
 import lcnats
-from lctest import Daemon, check, driver, main, spawn, wait_for
+from lctest import Daemon, Failure, check, driver, main, spawn, wait_for
 
 N = 3000
 RATE = 1000   # records/s: the run lasts about 3 s, so the kill lands mid-stream
@@ -50,7 +50,10 @@ def scenario():
     check(len(lines) == N, "%d lines in the output file, expected %d" % (len(lines), N))
 
     def complete():
-        info = lcnats.stream_info(survivors[0].url)
+        try:
+            info = lcnats.stream_info(survivors[0].url)
+        except Failure:   # no stream leader yet (the election after the kill)
+            return False
         return info and info["msgs"] >= N
     wait_for(complete, 30, "all %d records in the stream" % N)
 
@@ -66,6 +69,9 @@ def scenario():
         seqs = [json.loads(m["data"])["_seq"] for m in msgs]
         check(seqs == sorted(seqs), "node %s: per-session order broken" % node.url)
 
+    c = d.counters()
+    print("forwarder after the failover: " + " ".join(
+        "%s=%s" % (k, v) for k, v in sorted(c.items()) if k.startswith("forward")))
     victim.start()
     info = wait_for(lambda: (lambda i: i if all_current(i, N) else None)(
         lcnats.cluster_info(cl.url)), 30, "the restarted node to catch up")
