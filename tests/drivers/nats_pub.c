@@ -109,6 +109,32 @@ static int cluster_info(jsCtx *js, const char *stream)
     return 0;
 }
 
+/* Each line of stdin, acknowledged by JetStream; prints "published N". */
+static int publish_lines(jsCtx *js, const char *subject)
+{
+    jsErrCode jerr = 0;
+    natsStatus s;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long n = 0;
+    int rc = 0;
+    while ((len = getline(&line, &cap, stdin)) > 0) {
+        len -= line[len - 1] == '\n';
+        jsPubAck *pa = NULL;
+        s = js_Publish(&pa, js, subject, line, (int)len, NULL, &jerr);
+        if (s != NATS_OK) {
+            rc = fail("publish", s, jerr);
+            break;
+        }
+        jsPubAck_Destroy(pa);
+        n++;
+    }
+    free(line);
+    printf("published %ld\n", n);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -143,35 +169,20 @@ int main(int argc, char **argv)
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
     jsErrCode jerr = 0;
+    int rc = 0;
     natsStatus s = natsConnection_ConnectTo(&nc, url);
     if (s != NATS_OK)
-        return fail(url, s, 0);
-    if ((s = natsConnection_JetStream(&js, nc, NULL)) != NATS_OK)
-        return fail("JetStream context", s, 0);
-    if (probe_r)
-        return probe(js, probe_r);
-    if (info)
-        return cluster_info(js, info);
-    if (create && (s = ensure_stream(js, stream, replicas, &jerr)) != NATS_OK)
-        return fail("creating the stream", s, jerr);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    long n = 0;
-    int rc = 0;
-    while ((len = getline(&line, &cap, stdin)) > 0) {
-        len -= line[len - 1] == '\n';
-        jsPubAck *pa = NULL;
-        s = js_Publish(&pa, js, subject, line, (int)len, NULL, &jerr);
-        if (s != NATS_OK) {
-            rc = fail("publish", s, jerr);
-            break;
-        }
-        jsPubAck_Destroy(pa);
-        n++;
-    }
-    free(line);
-    printf("published %ld\n", n);
+        rc = fail(url, s, 0);
+    else if ((s = natsConnection_JetStream(&js, nc, NULL)) != NATS_OK)
+        rc = fail("JetStream context", s, 0);
+    else if (probe_r)
+        rc = probe(js, probe_r);
+    else if (info)
+        rc = cluster_info(js, info);
+    else if (create && (s = ensure_stream(js, stream, replicas, &jerr)) != NATS_OK)
+        rc = fail("creating the stream", s, jerr);
+    else
+        rc = publish_lines(js, subject);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
     nats_Close();
