@@ -153,7 +153,7 @@ $(SHARED): $(LIB_OBJ) $(LIB_MAP)
 
 # The CLI is a program like any other: the shared library, found next to
 # it in the build tree ($$ORIGIN) and in the system's path once installed.
-CLI_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
+CLI_LIBS := $(shell pkg-config --libs jansson libevent 2>/dev/null)
 $(CLI): $(CLI_OBJ) $(SHARED)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect \
@@ -167,6 +167,15 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(DAEMON_CORE_OBJ) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< \
 	    $(DAEMON_CORE_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
+
+# Unit tests of the CLI's shared record code (line, filter, columns: what
+# tail and web share) link those objects and the library.
+CLI_SHARED_OBJ := $(call obj,client/cli/line.c client/cli/filter.c client/cli/columns.c)
+$(BUILD)/tests/unit/test_cli_%: tests/unit/test_cli_%.c $(CLI_SHARED_OBJ) $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -Iclient/cli -Iclient $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) \
+	    $(EXE_LDFLAGS) -o $@ $< $(CLI_SHARED_OBJ) $(STATIC) $(CHECK_LIBS) $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 	@mkdir -p $(dir $@)

@@ -89,23 +89,6 @@ int lcli_usage_error(const char *help_cmd, const char *fmt, ...)
     return 2;
 }
 
-int lcli_parse_level(const char *s)
-{
-    if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
-        return s[0] - '0';
-    return lc_level_from_name(s);
-}
-
-int lcli_split_field(const char *arg, size_t *keylen, const char **value)
-{
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return -1;
-    *keylen = (size_t)(eq - arg);
-    *value = eq + 1;
-    return 0;
-}
-
 const char *lcli_app(const char *given, const char *def)
 {
     if (given)

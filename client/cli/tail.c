@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,31 +21,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <jansson.h>
 
 #include "cli.h"
+#include "filter.h"
+#include "columns.h"
 #include "logcollect.h"
+#include "line.h"
 
 #define DEFAULT_OUTPUT "/var/log/logcollectord/collected.jsonl"
 #define FOLLOW_POLL_US 100000
-#define MAX_FIELDS 16
 #define BLOCK 65536
 
 typedef struct {
     const char *path;
     long n;            /* lines to show from the end; -1: all */
-    int follow, json, dedup, utc, color, verbose;
-    int max_level;     /* show severities <= this (0 emergency .. 7 debug) */
-    const char *app;
-    int has_since, has_until;
-    long long since_us, until_us;
-    int has_re;
-    regex_t re;
-    const char *fkey[MAX_FIELDS], *fval[MAX_FIELDS];
-    size_t fkeylen[MAX_FIELDS];
-    int nfields;
+    int follow, json, dedup;
+    lcli_filter filter;
+    lcli_format_opts fmt;
+    struct evbuffer *out; /* a line being formatted */
     json_t *seen;      /* --dedup: session id -> highest _seq shown */
-    unsigned long warned;
 } tail_opts;
 
 static const char usage_tail[] =
@@ -69,6 +64,7 @@ static const char usage_tail[] =
     "                       or an age: 30s, 10m, 2h, 1d\n"
     "  -g, --grep REGEX     only records whose msg matches REGEX (POSIX extended)\n"
     "      --field K=V      only records whose top-level field K is V (repeatable)\n"
+    "      --pid N          only records whose _pid is N\n"
     "      --json           print the lines unchanged (for jq)\n"
     "      --dedup          drop repeated _sid/_seq pairs (re-sends after a crash)\n"
     "      --utc            show times in UTC (default: local time)\n"
@@ -78,232 +74,7 @@ static const char usage_tail[] =
     "\n"
     "The time shown and filtered on is the record's ts, else its _rt.\n";
 
-/* ---- time -------------------------------------------------------------- */
-
-/* RFC 3339 ("2026-11-27T13:37:24.123456Z", "+01:00" offsets, or a space
- * instead of T; no zone means local time).  Returns 0 and microseconds. */
-static int parse_time(const char *s, long long *us)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3 || n != 10)
-        return -1;
-    const char *p = s + n;
-    long frac_us = 0;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        int m = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &m) != 2 || m != 5)
-            return -1;
-        p += 1 + m;
-        if (*p == ':') {
-            if (sscanf(p + 1, "%2d%n", &tm.tm_sec, &m) != 1 || m != 2)
-                return -1;
-            p += 1 + m;
-            if (*p == '.') {
-                long scale = 100000;
-                p++;
-                if (*p < '0' || *p > '9')
-                    return -1;
-                while (*p >= '0' && *p <= '9') {
-                    frac_us += (*p - '0') * scale;
-                    scale /= 10;
-                    p++;
-                }
-            }
-        }
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t;
-    if (*p == 'Z' || *p == 'z') {
-        t = timegm(&tm);
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int hh, mm, m = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &m) != 2 || m != 5)
-            return -1;
-        t = timegm(&tm) - (*p == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
-        p += 1 + m;
-    } else {
-        tm.tm_isdst = -1;
-        t = mktime(&tm);
-    }
-    if (*p != '\0' || t == (time_t)-1)
-        return -1;
-    *us = (long long)t * 1000000 + frac_us;
-    return 0;
-}
-
-/* "30s", "10m", "2h", "1d" ago, or an absolute time. */
-static int parse_when(const char *s, long long *us)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!errno && end != s && v >= 0 && strchr("smhd", *end) && *end && end[1] == '\0') {
-        long mult = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        *us = ((long long)now.tv_sec - (long long)v * mult) * 1000000 + now.tv_nsec / 1000;
-        return 0;
-    }
-    return parse_time(s, us);
-}
-
-static int record_time(json_t *rec, long long *us)
-{
-    json_t *t = json_object_get(rec, "ts");
-    if (json_is_string(t) && parse_time(json_string_value(t), us) == 0)
-        return 0;
-    t = json_object_get(rec, "_rt");
-    if (json_is_string(t) && parse_time(json_string_value(t), us) == 0)
-        return 0;
-    return -1;
-}
-
-/* ---- reading a line ---------------------------------------------------- */
-
-/* The collector accepts any number a double can hold (it validates records
- * as jansson reads them with JSON_DECODE_INT_AS_REAL), but jansson without
- * that flag refuses an integer outside int64 ("too big integer"), and with
- * it turns every integer into a double, _seq included, which --dedup needs
- * exact (a double holds integers exactly only up to 2^53).  So a line that
- * fails that way is read again from a copy in which each integer outside
- * int64 gets a ".0": jansson then reads it, like JSON_DECODE_INT_AS_REAL,
- * as the nearest double, and every other integer stays exact.  The copy
- * needs only strings told apart from numbers: inside a string, '"' after
- * an odd number of backslashes does not end it. */
-static char *big_ints_as_reals(const char *line, size_t len, size_t *outlen)
-{
-    /* an integer outside int64 has at least 19 digits and gains 2 bytes */
-    char *out = malloc(len + len / 9 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0, i = 0;
-    int in_str = 0;
-    while (i < len) {
-        char c = line[i];
-        if (in_str) {
-            out[o++] = line[i++];
-            if (c == '\\' && i < len)
-                out[o++] = line[i++];
-            else if (c == '"')
-                in_str = 0;
-            continue;
-        }
-        if (c != '-' && (c < '0' || c > '9')) {
-            in_str = c == '"';
-            out[o++] = line[i++];
-            continue;
-        }
-        /* a whole number token: -?digits(.digits)?([eE][+-]?digits)? */
-        size_t start = i;
-        i += c == '-';
-        while (i < len && line[i] >= '0' && line[i] <= '9')
-            i++;
-        size_t int_end = i;
-        if (i < len && line[i] == '.')
-            for (i++; i < len && line[i] >= '0' && line[i] <= '9'; i++)
-                ;
-        if (i < len && (line[i] == 'e' || line[i] == 'E')) {
-            i++;
-            if (i < len && (line[i] == '+' || line[i] == '-'))
-                i++;
-            while (i < len && line[i] >= '0' && line[i] <= '9')
-                i++;
-        }
-        memcpy(out + o, line + start, i - start);
-        o += i - start;
-        if (i == int_end && i - start >= 19) { /* an integer of 19 digits or more */
-            char digits[32];
-            int big = i - start >= sizeof digits;
-            if (!big) {
-                memcpy(digits, line + start, i - start);
-                digits[i - start] = '\0';
-                errno = 0;
-                (void)strtoll(digits, NULL, 10); /* jansson's json_strtoint */
-                big = errno == ERANGE;
-            }
-            if (big) {
-                memcpy(out + o, ".0", 2);
-                o += 2;
-            }
-        }
-    }
-    *outlen = o;
-    return out;
-}
-
-/* A line of the output file, as jansson reads it: NULL when it is not JSON. */
-static json_t *load_line(const char *line, size_t len)
-{
-    json_error_t e;
-    json_t *rec = json_loadb(line, len, 0, &e);
-    if (rec || json_error_code(&e) != json_error_numeric_overflow)
-        return rec;
-    size_t n;
-    char *copy = big_ints_as_reals(line, len, &n);
-    if (!copy)
-        return NULL;
-    rec = json_loadb(copy, n, 0, NULL);
-    free(copy);
-    return rec;
-}
-
 /* ---- filters ----------------------------------------------------------- */
-
-static int record_level(json_t *rec)
-{
-    json_t *l = json_object_get(rec, "level");
-    if (json_is_string(l)) {
-        int v = lcli_parse_level(json_string_value(l));
-        return v < 0 ? LC_INFO : v;
-    }
-    if (json_is_integer(l) && json_integer_value(l) >= 0 && json_integer_value(l) <= 7)
-        return (int)json_integer_value(l);
-    return LC_INFO;
-}
-
-static int field_matches(json_t *rec, const char *key, size_t keylen, const char *want)
-{
-    json_t *v = json_object_getn(rec, key, keylen);
-    if (!v)
-        return 0;
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), want) == 0;
-    char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    int eq = dump && strcmp(dump, want) == 0;
-    free(dump);
-    return eq;
-}
-
-static int matches(tail_opts *o, json_t *rec)
-{
-    if (o->max_level >= 0 && record_level(rec) > o->max_level)
-        return 0;
-    if (o->app) {
-        json_t *a = json_object_get(rec, "_app");
-        if (!json_is_string(a) || strcmp(json_string_value(a), o->app) != 0)
-            return 0;
-    }
-    if (o->has_since || o->has_until) {
-        long long us;
-        if (record_time(rec, &us) != 0)
-            return 0;
-        if ((o->has_since && us < o->since_us) || (o->has_until && us >= o->until_us))
-            return 0;
-    }
-    if (o->has_re) {
-        json_t *m = json_object_get(rec, "msg");
-        if (!json_is_string(m) || regexec(&o->re, json_string_value(m), 0, NULL, 0) != 0)
-            return 0;
-    }
-    for (int i = 0; i < o->nfields; i++)
-        if (!field_matches(rec, o->fkey[i], o->fkeylen[i], o->fval[i]))
-            return 0;
-    return 1;
-}
 
 /* --dedup: 1 if this (_sid, _seq) was shown already. */
 static int seen_before(tail_opts *o, json_t *rec)
@@ -321,124 +92,11 @@ static int seen_before(tail_opts *o, json_t *rec)
 
 /* ---- output ------------------------------------------------------------ */
 
-static const char *level_color(int level)
-{
-    if (level <= LC_ERROR)
-        return "\033[1;31m";
-    if (level == LC_WARNING)
-        return "\033[33m";
-    if (level == LC_NOTICE)
-        return "\033[1m";
-    if (level == LC_DEBUG)
-        return "\033[2m";
-    return "";
-}
-
-static void print_time(tail_opts *o, json_t *rec)
-{
-    long long us;
-    if (record_time(rec, &us) != 0) {
-        fputs("-                      ", stdout);
-        return;
-    }
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    if (o->utc)
-        gmtime_r(&t, &tm);
-    else
-        localtime_r(&t, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    printf("%s.%03lld", buf, (us / 1000) % 1000);
-}
-
-/* Text from the file, made harmless for a terminal: anyone holding the
- * key can put bytes there, so control characters (C0, DEL, and the C1
- * range U+0080..U+009F, which some terminals obey as CSI/OSC) are shown
- * as escapes (\n, \t, \xNN, \u009b) and never sent to the screen. */
-static void put_safe(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b = p[i];
-        if (b == '\n')
-            fputs("\\n", stdout);
-        else if (b == '\t')
-            fputs("\\t", stdout);
-        else if (b == '\r')
-            fputs("\\r", stdout);
-        else if (b < 0x20 || b == 0x7f)
-            printf("\\x%02x", b);
-        else if (b == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
-            printf("\\u%04x", p[++i]);
-        else
-            putchar(b);
-    }
-}
-
-static void put_safe_str(const char *s)
-{
-    put_safe(s, strlen(s));
-}
-
-/* A value as key=value wants it: bare when it is a plain word. */
-static void print_value(json_t *v)
-{
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        int plain = *s != '\0';
-        for (const char *p = s; *p && plain; p++)
-            if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20)
-                plain = 0;
-        if (plain) {
-            put_safe_str(s);
-            return;
-        }
-    }
-    char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    put_safe_str(d ? d : "?"); /* JSON escapes C0, not DEL or C1 */
-    free(d);
-}
-
-static void print_columns(tail_opts *o, json_t *rec)
-{
-    int level = record_level(rec);
-    const char *lname = lc_level_name((lc_level)level);
-    print_time(o, rec);
-    if (o->color)
-        printf(" %s%-9s\033[0m", level_color(level), lname ? lname : "?");
-    else
-        printf(" %-9s", lname ? lname : "?");
-    json_t *app = json_object_get(rec, "_app"), *pid = json_object_get(rec, "_pid");
-    putchar(' ');
-    put_safe_str(json_is_string(app) ? json_string_value(app) : "-");
-    if (json_is_integer(pid))
-        printf("[%lld]", (long long)json_integer_value(pid));
-    json_t *msg = json_object_get(rec, "msg");
-    if (json_is_string(msg)) {
-        putchar(' ');
-        put_safe(json_string_value(msg), json_string_length(msg));
-    }
-    const char *k;
-    json_t *v;
-    json_object_foreach(rec, k, v) {
-        if (strcmp(k, "msg") == 0 || strcmp(k, "level") == 0 || strcmp(k, "ts") == 0)
-            continue;
-        if (k[0] == '_' && (!o->verbose || strcmp(k, "_app") == 0 || strcmp(k, "_pid") == 0))
-            continue;
-        putchar(' ');
-        put_safe_str(k);
-        putchar('=');
-        print_value(v);
-    }
-    putchar('\n');
-}
-
 /* Decide and print one line (without its newline).  lineno is for the
  * warning about a malformed line (0: unknown). */
 static void show_line(tail_opts *o, const char *line, size_t len, unsigned long lineno)
 {
-    json_t *rec = load_line(line, len);
+    json_t *rec = lcli_record_load(line, len);
     if (!json_is_object(rec)) {
         json_decref(rec);
         if (lineno)
@@ -447,16 +105,17 @@ static void show_line(tail_opts *o, const char *line, size_t len, unsigned long 
         else
             fprintf(stderr, "logcollect: a line of %s is not a JSON object; shown as is\n",
                     o->path);
-        put_safe(line, len);
-        putchar('\n');
+        lcli_format_line_as_is(o->out, line, len);
+        lcli_format_write(o->out, stdout);
         return;
     }
-    if (matches(o, rec) && !(o->dedup && seen_before(o, rec))) {
+    if (lcli_filter_match(&o->filter, rec) && !(o->dedup && seen_before(o, rec))) {
         if (o->json) {
             fwrite(line, 1, len, stdout);
             putchar('\n');
         } else {
-            print_columns(o, rec);
+            lcli_format_columns(o->out, rec, &o->fmt);
+            lcli_format_write(o->out, stdout);
         }
     }
     json_decref(rec);
@@ -464,10 +123,7 @@ static void show_line(tail_opts *o, const char *line, size_t len, unsigned long 
 
 static int wanted(tail_opts *o, const char *line, size_t len)
 {
-    json_t *rec = load_line(line, len);
-    int w = !json_is_object(rec) || matches(o, rec);
-    json_decref(rec);
-    return w;
+    return lcli_filter_line(&o->filter, line, len);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -701,8 +357,8 @@ static void show_last_forward(tail_opts *o, int fd, off_t end)
     while (f && done < end && (len = getline(&line, &cap, f)) > 0) {
         done += len;
         size_t l = (size_t)len - (line[len - 1] == '\n');
-        json_t *rec = load_line(line, l);
-        int want = !json_is_object(rec) || (matches(o, rec) && !seen_before(o, rec));
+        json_t *rec = lcli_record_load(line, l);
+        int want = !json_is_object(rec) || (lcli_filter_match(&o->filter, rec) && !seen_before(o, rec));
         json_decref(rec);
         if (want && list_push(&keep, line, l) != 0)
             break;
@@ -774,14 +430,30 @@ static int run_tail(tail_opts *o)
     return rc;
 }
 
+enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FIELD, OPT_PID, OPT_JSON, OPT_DEDUP, OPT_UTC, OPT_COLOR };
+
+/* The filter condition (filter.h) an option sets. */
+static const char *filter_name(int opt)
+{
+    switch (opt) {
+    case 'l': return "level";
+    case 'a': return "app";
+    case 'g': return "grep";
+    case OPT_PID: return "pid";
+    case OPT_SINCE: return "since";
+    case OPT_UNTIL: return "until";
+    default: return "field";
+    }
+}
+
 int lcli_cmd_tail(int argc, char **argv)
 {
-    enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FIELD, OPT_JSON, OPT_DEDUP, OPT_UTC, OPT_COLOR };
     static const struct option opts[] = {
         {"lines", required_argument, NULL, 'n'},  {"follow", no_argument, NULL, 'f'},
         {"level", required_argument, NULL, 'l'},  {"app", required_argument, NULL, 'a'},
         {"since", required_argument, NULL, OPT_SINCE}, {"until", required_argument, NULL, OPT_UNTIL},
         {"grep", required_argument, NULL, 'g'},   {"field", required_argument, NULL, OPT_FIELD},
+        {"pid", required_argument, NULL, OPT_PID},
         {"json", no_argument, NULL, OPT_JSON},    {"dedup", no_argument, NULL, OPT_DEDUP},
         {"utc", no_argument, NULL, OPT_UTC},      {"color", required_argument, NULL, OPT_COLOR},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
@@ -790,7 +462,7 @@ int lcli_cmd_tail(int argc, char **argv)
     tail_opts o;
     memset(&o, 0, sizeof o);
     o.n = 10;
-    o.max_level = -1;
+    lcli_filter_init(&o.filter);
     int n_set = 0, color = -1;
     const char *env = getenv("LOGCOLLECT_OUTPUT");
     o.path = env && *env ? env : DEFAULT_OUTPUT;
@@ -813,56 +485,22 @@ int lcli_cmd_tail(int argc, char **argv)
         }
         case 'f': o.follow = 1; break;
         case 'l':
-            o.max_level = lcli_parse_level(optarg);
-            if (o.max_level < 0) {
-                rc = lcli_usage_error("tail ", "unknown level '%s'", optarg);
-                goto out;
-            }
-            break;
-        case 'a': o.app = optarg; break;
+        case 'a':
+        case 'g':
+        case OPT_PID:
         case OPT_SINCE:
-        case OPT_UNTIL: {
-            long long us;
-            if (parse_when(optarg, &us) != 0) {
-                rc = lcli_usage_error("tail ", "cannot read the time '%s' (e.g. 2026-11-27T13:00:00Z, "
-                                      "'2026-11-27 14:00' or 10m)", optarg);
-                goto out;
-            }
-            if (ch == OPT_SINCE) {
-                o.has_since = 1;
-                o.since_us = us;
-            } else {
-                o.has_until = 1;
-                o.until_us = us;
-            }
-            break;
-        }
-        case 'g': {
-            if (o.has_re)
-                regfree(&o.re);
-            int e = regcomp(&o.re, optarg, REG_EXTENDED | REG_NOSUB);
-            if (e != 0) {
-                char why[128];
-                regerror(e, &o.re, why, sizeof why);
-                rc = lcli_usage_error("tail ", "bad --grep '%s': %s", optarg, why);
-                goto out;
-            }
-            o.has_re = 1;
-            break;
-        }
+        case OPT_UNTIL:
         case OPT_FIELD: {
-            if (o.nfields == MAX_FIELDS ||
-                lcli_split_field(optarg, &o.fkeylen[o.nfields], &o.fval[o.nfields]) != 0) {
-                rc = lcli_usage_error("tail ", "--field wants KEY=VALUE (at most %d), not '%s'",
-                                      MAX_FIELDS, optarg);
+            char why[256];
+            if (lcli_filter_set(&o.filter, filter_name(ch), optarg, why, sizeof why) != 0) {
+                rc = lcli_usage_error("tail ", "%s", why);
                 goto out;
             }
-            o.fkey[o.nfields++] = optarg;
             break;
         }
         case OPT_JSON: o.json = 1; break;
         case OPT_DEDUP: o.dedup = 1; break;
-        case OPT_UTC: o.utc = 1; break;
+        case OPT_UTC: o.fmt.utc = 1; break;
         case OPT_COLOR:
             if (strcmp(optarg, "auto") == 0)
                 color = -1;
@@ -875,7 +513,7 @@ int lcli_cmd_tail(int argc, char **argv)
                 goto out;
             }
             break;
-        case 'v': o.verbose = 1; break;
+        case 'v': o.fmt.verbose = 1; break;
         case 'h':
             fputs(usage_tail, stdout);
             rc = 0;
@@ -894,17 +532,24 @@ int lcli_cmd_tail(int argc, char **argv)
         rc = lcli_usage_error("tail ", "one FILE at most");
         goto out;
     }
-    if (!n_set && (o.has_since || o.has_until))
+    if (!n_set && lcli_filter_has_time(&o.filter))
         o.n = -1;
-    o.color = color >= 0 ? color : (isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+    o.fmt.color = color >= 0 ? color : (isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
     if (o.dedup)
         o.seen = json_object();
     if (o.follow)
         setvbuf(stdout, NULL, _IOLBF, 0);
+    o.out = evbuffer_new();
+    if (!o.out) {
+        fprintf(stderr, "logcollect: out of memory\n");
+        rc = 1;
+        goto out;
+    }
     rc = run_tail(&o);
 out:
-    if (o.has_re)
-        regfree(&o.re);
+    lcli_filter_free(&o.filter);
+    if (o.out)
+        evbuffer_free(o.out);
     json_decref(o.seen);
     return rc;
 }

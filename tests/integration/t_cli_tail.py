@@ -1,5 +1,5 @@
 """logcollect tail on a file the daemon wrote: -n, --level (that level and
-above), --app, --grep, --field, --since/--until, --json passthrough,
+above), --app, --pid, --grep, --field, --since/--until, --json passthrough,
 --dedup of repeated _sid/_seq, readable columns, colours only when asked
 (or on a terminal), and a malformed line shown as is with a warning."""
 import json
@@ -43,6 +43,8 @@ def scenario():
     check(len(g) == 2, "--grep: %r" % g)
     f = tail(d, "-n", "100", "--field", "parity=even", "--field", "_app=app0").stdout.splitlines()
     check(len(f) == 5, "--field x2: %r" % f)
+    pid = tail(d, "-n", "100", "--pid", str(lines[7]["_pid"])).stdout.splitlines()
+    check(len(pid) == 1 and "message 7" in pid[0], "--pid: %r" % pid)
 
     # --since/--until around the middle record's time
     mid = lines[15]["ts"]
