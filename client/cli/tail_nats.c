@@ -9,8 +9,14 @@
  *                      back) until N wanted ones are found or the stream's
  *                      first message is reached; so -n 10 on a stream of
  *                      millions reads 10 messages when no filter hides any.
- *   --since TIME       from TIME (DeliverByStartTime) to the end, the last
- *                      N of them with -n N.
+ *   --since TIME       from TIME to the end, the last N of them with -n N.
+ *                      The first message at or after TIME is found by a
+ *                      binary search on the stream's own timestamps
+ *                      (js_GetMsg, log2(messages) requests), and the
+ *                      consumer starts there: nats-server 2.9's
+ *                      DeliverByStartTime sometimes starts after messages
+ *                      stored well after TIME (seen here: none of the last
+ *                      ones shown).
  *   -f                 then every new message, as it arrives.
  * Each window is an ephemeral ordered consumer (no acks, the server resends
  * nothing, the library recreates it after a reconnection), bound to the
@@ -42,6 +48,7 @@ int lcli_tail_nats(const lcli_nats_source *src, const lcli_nats_reader *r)
 
 #define READ_TIMEOUT_MS 5000   /* a message the server said is there must come by then */
 #define FOLLOW_WAIT_MS 1000
+#define EMPTY_GRACE_MS 300     /* how long "nothing to read" is double-checked */
 
 typedef struct {
     const lcli_nats_source *src;
@@ -188,6 +195,48 @@ static int stream_bounds(nats_tail *t, uint64_t *first, uint64_t *last)
     return 0;
 }
 
+/* The stream's own timestamp (ns) of the first message at or after seq
+ * and before end, and its sequence in *found; 0 when there is none
+ * (deleted ones are skipped), -1 on an error. */
+static int msg_time(nats_tail *t, uint64_t seq, uint64_t end, uint64_t *found, int64_t *ns)
+{
+    for (; seq < end; seq++) {
+        natsMsg *m = NULL;
+        jsErrCode jerr = 0;
+        natsStatus s = js_GetMsg(&m, t->js, t->src->stream, seq, NULL, &jerr);
+        if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+            continue;
+        if (s != NATS_OK)
+            return -nats_fail(t, "cannot read a message by sequence", s, jerr);
+        *ns = natsMsg_GetTime(m);
+        *found = seq;
+        natsMsg_Destroy(m);
+        return 1;
+    }
+    return 0;
+}
+
+/* The first sequence in [first, last] stored at or after since_ns (last +
+ * 1 if none): a binary search on the stream's timestamps, which only grow. */
+static int seq_from_time(nats_tail *t, uint64_t first, uint64_t last, int64_t since_ns,
+                         uint64_t *seq)
+{
+    uint64_t lo = first ? first : 1, hi = last + 1;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2, found = 0;
+        int64_t ns = 0;
+        int r = msg_time(t, mid, hi, &found, &ns);
+        if (r < 0)
+            return 1;
+        if (r == 0 || ns >= since_ns)
+            hi = mid; /* mid..hi-1 are gone or late enough */
+        else
+            lo = found + 1;
+    }
+    *seq = lo;
+    return 0;
+}
+
 /* The message's data without a trailing newline. */
 static void msg_line(natsMsg *m, const char **line, size_t *len)
 {
@@ -200,7 +249,7 @@ static void msg_line(natsMsg *m, const char **line, size_t *len)
 }
 
 /* Start a consumer: ordered (durable NULL) or durable, delivering from
- * policy (a start sequence or time). */
+ * policy (js_DeliverByStartSequence: from start_seq). */
 static int subscribe(nats_tail *t, natsSubscription **sub, jsDeliverPolicy policy,
                      uint64_t start_seq, const char *durable)
 {
@@ -209,8 +258,6 @@ static int subscribe(nats_tail *t, natsSubscription **sub, jsDeliverPolicy polic
     so.Stream = t->src->stream;
     so.Config.DeliverPolicy = policy;
     so.Config.OptStartSeq = policy == js_DeliverByStartSequence ? start_seq : 0;
-    if (policy == js_DeliverByStartTime)
-        so.Config.OptStartTime = t->r->since_us * 1000;
     if (durable) {
         so.Config.Durable = durable;
         so.Config.AckPolicy = js_AckExplicit;
@@ -285,13 +332,15 @@ static int read_until_end(nats_tail *t, natsSubscription *sub, const read_plan *
     uint64_t n = 0;
     if (pending(t, sub, p->durable ? t->src->durable : NULL, &n) != 0)
         return 1;
-    if (n == 0)
-        return 0;
+    /* "Nothing" gets a short wait to be sure: the count comes from another
+     * request than the one that made the consumer. */
+    int timeout = n ? READ_TIMEOUT_MS : EMPTY_GRACE_MS;
     for (;;) {
         natsMsg *m = NULL;
-        natsStatus s = natsSubscription_NextMsg(&m, sub, READ_TIMEOUT_MS);
-        if (s == NATS_TIMEOUT && p->durable)
-            return 0; /* what is left waits for its redelivery (AckWait) */
+        natsStatus s = natsSubscription_NextMsg(&m, sub, timeout);
+        if (s == NATS_TIMEOUT && (p->durable || timeout == EMPTY_GRACE_MS))
+            return 0; /* nothing; or what is left waits for its redelivery (AckWait) */
+        timeout = READ_TIMEOUT_MS;
         if (s != NATS_OK)
             return nats_fail(t, "reading the stream failed", s, 0);
         read_step step = take(t, p, m);
@@ -342,10 +391,17 @@ static int last_n(nats_tail *t, uint64_t first, uint64_t last, kept *out)
 }
 
 /* --since: from that time to last; all of them, or the newest N. */
-static int since_to_end(nats_tail *t, uint64_t last, kept *out)
+static int since_to_end(nats_tail *t, uint64_t first, uint64_t last, kept *out)
 {
     natsSubscription *sub = NULL;
-    if (subscribe(t, &sub, js_DeliverByStartTime, 0, NULL) != 0)
+    uint64_t from = 0;
+    if (last == 0)
+        return 0;
+    if (seq_from_time(t, first, last, (int64_t)t->r->since_us * 1000, &from) != 0)
+        return 1;
+    if (from > last)
+        return 0;
+    if (subscribe(t, &sub, js_DeliverByStartSequence, from, NULL) != 0)
         return 1;
     read_plan p = {.k = t->r->n >= 0 ? out : NULL, .end_seq = last,
                    .keep_max = t->r->n >= 0 ? (size_t)t->r->n : 0};
@@ -379,7 +435,7 @@ static int ordered_tail(nats_tail *t, uint64_t first, uint64_t last)
     kept k = {0};
     int rc = 0;
     if (t->r->has_since)
-        rc = since_to_end(t, last, &k);
+        rc = since_to_end(t, first, last, &k);
     else if (t->r->n > 0 && last > 0)
         rc = last_n(t, first, last, &k);
     for (size_t i = 0; rc == 0 && i < k.n; i++)
@@ -415,7 +471,9 @@ static int durable_tail(nats_tail *t, uint64_t first, uint64_t last)
         if (s != NATS_OK)
             return nats_fail(t, "cannot resume the durable consumer", s, jerr);
     } else if (t->r->has_since) {
-        if (subscribe(t, &sub, js_DeliverByStartTime, 0, t->src->durable) != 0)
+        uint64_t from = 0;
+        if (seq_from_time(t, first, last, (int64_t)t->r->since_us * 1000, &from) != 0 ||
+            subscribe(t, &sub, js_DeliverByStartSequence, from, t->src->durable) != 0)
             return 1;
     } else {
         uint64_t n = t->r->n < 0 ? last : (uint64_t)t->r->n;
