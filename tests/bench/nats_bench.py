@@ -228,7 +228,9 @@ class Harness:
         n = self.a.records // 8 * 8
         r = {}
         d = Daemon(self, [], "off")
+        cpu0 = cpu_seconds(d.p.pid)
         r["off_rate"] = self.flood(d, n)
+        r["off_cpu_per_m"] = (cpu_seconds(d.p.pid) - cpu0) / n * 1e6
         d.stop()
         lines = count_lines(d.out)
         r["off_lost"] = n - lines
@@ -247,13 +249,17 @@ class Harness:
 
         nats = self.fresh_nats()
         d = Daemon(self, self.forward_args(nats), "on")
-        cpu0 = cpu_seconds(d.p.pid)
+        cpu0, ncpu0 = cpu_seconds(d.p.pid), cpu_seconds(nats.p.pid)
         t0 = time.monotonic()
         r["on_rate"] = self.flood(d, n)
+        # the daemon's CPU while the clients were served, and nats-server's
+        r["on_ingest_cpu_per_m"] = (cpu_seconds(d.p.pid) - cpu0) / n * 1e6
+        r["on_ingest_nats_cpu_per_m"] = (cpu_seconds(nats.p.pid) - ncpu0) / n * 1e6
         # (each poll is a nats_dump process: 10 a second keeps its cost small)
         wait(lambda: (self.stream_msgs(nats) or 0) >= n, 1200, "the stream to hold %d" % n, 0.1)
         r["fwd_rate"] = n / (time.monotonic() - t0)
         r["on_cpu_per_m"] = (cpu_seconds(d.p.pid) - cpu0) / n * 1e6
+        r["nats_cpu_per_m"] = (cpu_seconds(nats.p.pid) - ncpu0) / n * 1e6
         r["on_hwm_kb"] = status_kb(d.p.pid, "VmHWM")
         d.stop()
         r["on_lost"] = n - count_lines(d.out)
@@ -369,11 +375,16 @@ def markdown(res):
           "| floor: `nats_floor`, async publish + Msg-Id, nothing else | %s | stored %s |" % (
               rng(rows, "floor_rate"), rng(rows, "floor_stored")),
           "| forwarder: file → JetStream, acknowledged | %s | stored %s; daemon CPU %s s per "
-          "1M records (ingest + forwarding); peak RSS %s MB |" % (
+          "1M records (ingest + forwarding), nats-server %s s per 1M; peak RSS %s MB |" % (
               rng(rows, "fwd_rate"), rng(rows, "fwd_stored"), rng(rows, "on_cpu_per_m", "{:.2f}"),
+              rng(rows, "nats_cpu_per_m", "{:.2f}"),
               rng([dict(x=r["on_hwm_kb"] / 1024) for r in rows], "x", "{:.1f}")),
-          "| clients (`lc_flood`, 8 connections), forwarding off | %s | |" % rng(rows, "off_rate"),
-          "| clients (`lc_flood`, 8 connections), forwarding on | %s | |" % rng(rows, "on_rate")]
+          "| clients (`lc_flood`, 8 connections), forwarding off | %s | daemon CPU %s s per 1M |" % (
+              rng(rows, "off_rate"), rng(rows, "off_cpu_per_m", "{:.2f}")),
+          "| clients (`lc_flood`, 8 connections), forwarding on | %s | while the clients were "
+          "served: daemon CPU %s s per 1M, nats-server %s s per 1M (the same 2 cores) |" % (
+              rng(rows, "on_rate"), rng(rows, "on_ingest_cpu_per_m", "{:.2f}"),
+              rng(rows, "on_ingest_nats_cpu_per_m", "{:.2f}"))]
     if c:
         L.append("| catch-up: %s records behind after %d s without NATS | %s | first record "
                  "%.1f s after NATS was back, all %.1f s after that; RSS %.1f MB at the "
