@@ -297,6 +297,7 @@ typedef struct {
     size_t keep_max;   /* 0: keep all */
     uint64_t end_seq;  /* stop after this stream sequence (0: at the end) */
     int durable;
+    uint64_t *shown;   /* following: the last stream sequence shown; older ones are repeats */
 } read_plan;
 
 static read_step take(nats_tail *t, const read_plan *p, natsMsg *m)
@@ -310,6 +311,14 @@ static read_step take(nats_tail *t, const read_plan *p, natsMsg *m)
     }
     if (p->end_seq && seq > p->end_seq)
         return READ_DONE; /* arrived since the read started */
+    if (p->shown) {
+        /* nats.c recreates an ordered consumer after a reconnection from
+         * the last message it delivered; before the first one, from the
+         * stream's start: what was shown already is not shown again */
+        if (seq && seq <= *p->shown)
+            return READ_MORE;
+        *p->shown = seq;
+    }
     const char *line;
     size_t len;
     msg_line(m, &line, &len);
@@ -413,10 +422,11 @@ static int since_to_end(nats_tail *t, uint64_t first, uint64_t last, kept *out)
     return rc;
 }
 
-/* -f: everything after seq, as it comes, until killed. */
-static int follow_from(nats_tail *t, natsSubscription *sub, int durable)
+/* -f: everything after *shown (ordered; NULL: durable), as it comes, until
+ * killed. */
+static int follow_from(nats_tail *t, natsSubscription *sub, uint64_t *shown)
 {
-    read_plan p = {.durable = durable};
+    read_plan p = {.durable = shown == NULL, .shown = shown};
     for (;;) {
         natsMsg *m = NULL;
         natsStatus s = natsSubscription_NextMsg(&m, sub, FOLLOW_WAIT_MS);
@@ -447,7 +457,7 @@ static int ordered_tail(nats_tail *t, uint64_t first, uint64_t last)
     natsSubscription *sub = NULL;
     if (subscribe(t, &sub, js_DeliverByStartSequence, last + 1, NULL) != 0)
         return 1;
-    rc = follow_from(t, sub, 0);
+    rc = follow_from(t, sub, &last);
     natsSubscription_Destroy(sub);
     return rc;
 }
@@ -482,7 +492,7 @@ static int durable_tail(nats_tail *t, uint64_t first, uint64_t last)
             return 1;
     }
     if (t->r->follow) {
-        rc = follow_from(t, sub, 1);
+        rc = follow_from(t, sub, NULL);
     } else {
         read_plan p = {.durable = 1};
         rc = read_until_end(t, sub, &p);
