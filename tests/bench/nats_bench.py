@@ -424,7 +424,7 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="1 round of 100,000 records, a 10 s outage with 200,000 behind")
     ap.add_argument("--runs", type=int)
-    ap.add_argument("--records", type=int)
+    ap.add_argument("--records", type=int, help="records per round (default 1,000,000; quick 100,000)")
     ap.add_argument("--outage", type=int, help="seconds without NATS (default 60; quick 10)")
     ap.add_argument("--backlog", type=int,
                     help="records sent during the outage (default 1,000,000; quick 200,000)")
@@ -432,7 +432,7 @@ def main():
     ap.add_argument("--doc", help="replace the '%s' section of this markdown file" % SECTION)
     a = ap.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
-    a.records = a.records or (100000 if a.quick else 400000)
+    a.records = a.records or (100000 if a.quick else 1000000)
     a.outage = a.outage or (10 if a.quick else 60)
     a.backlog = a.backlog or (200000 if a.quick else 1000000)
     command = os.environ.get("NATS_BENCH_COMMAND") or "python3 " + " ".join(
