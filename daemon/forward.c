@@ -133,6 +133,7 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void save_state(lcd_forward *f);
 static void set_error(lcd_forward *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(lcd_forward *f, const char *fmt, ...)
 {
@@ -491,7 +492,8 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 static void save_state(lcd_forward *f)
 {
     lcd_fwdpos p;
-    if (!f->state_dirty || lcd_spool_identity(f->sp, f->cgen, &p.dev, &p.ino) != 0)
+    int fd = lcd_spool_fd(f->sp, f->cgen);
+    if (!f->state_dirty || fd < 0 || lcd_fwd_identify(fd, &p) != 0)
         return;
     p.off = f->coff;
     char err[512];
@@ -509,6 +511,7 @@ static void finish_stop(lcd_forward *f)
         lcd_log(LCD_WARN, "forwarding: stopping with %zu messages not acknowledged by "
                 "JetStream; they are sent again at the next start", f->count);
     rewind_window(f);
+    f->state_dirty = 1; /* (also when nothing moved: the file's head may have) */
     save_state(f);
     if (f->nc)
         natsConnection_Close(f->nc);
@@ -691,12 +694,19 @@ static int restore_position(lcd_forward *f, char *err, size_t errlen)
         return -1;
     size_t n = 0;
     candidate *c = NULL;
-    if (have && (saved.dev != live.dev || saved.ino != live.ino)) {
+    int live_fd = lcd_output_fd(f->out);
+    int in_live = have && lcd_fwd_same_file(live_fd, &saved);
+    if (have && !in_live) {
         c = rotated_files(f->opt->output, &n);
         size_t from = n;
-        for (size_t i = 0; i < n; i++)
-            if (c[i].dev == saved.dev && c[i].ino == saved.ino)
+        for (size_t i = 0; i < n; i++) {
+            int fd = c[i].dev == saved.dev && c[i].ino == saved.ino
+                         ? open(c[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
+            if (fd >= 0 && lcd_fwd_same_file(fd, &saved))
                 from = i;
+            if (fd >= 0)
+                close(fd);
+        }
         if (from == n) {
             /* The file was deleted before it was finished: what was in it
              * past the position is lost; forward the files written since
@@ -720,7 +730,7 @@ static int restore_position(lcd_forward *f, char *err, size_t errlen)
                     f->coff = saved.off;
         }
     }
-    int fd = dup(lcd_output_fd(f->out));
+    int fd = dup(live_fd);
     if (fd < 0) {
         snprintf(err, errlen, "cannot hold the output file open for forwarding: %s",
                  strerror(errno));
@@ -731,12 +741,20 @@ static int restore_position(lcd_forward *f, char *err, size_t errlen)
     }
     int fresh = !f->cgen;
     add_file(f, fd, live.dev, live.ino);
-    if (fresh && have && saved.dev == live.dev && saved.ino == live.ino)
+    if (fresh && in_live)
         f->coff = saved.off <= live.off ? saved.off : live.off;
     for (size_t i = 0; i < n; i++)
         free(c[i].path);
     free(c);
     lcd_spool_seek(f->sp, f->cgen, f->coff);
+    /* Saved at once, so that a rotation before the first ack (NATS down
+     * from the start) is followed across a restart too. */
+    f->state_dirty = 1;
+    save_state(f);
+    if (f->state_dirty) {
+        snprintf(err, errlen, "%s", f->cnt.last_error);
+        return -1;
+    }
     uint64_t dev, ino;
     lcd_spool_identity(f->sp, f->cgen, &dev, &ino);
     lcd_log(LCD_INFO, "forwarding from %s (inode %llu) offset %llu, %zu file(s) to go",

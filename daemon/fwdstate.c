@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -60,16 +61,24 @@ int lcd_fwdstate_parse(const char *text, size_t len, lcd_fwdpos *p)
     lcd_fwdpos q;
     if (field(&s, end, "dev", &q.dev) != 0 || s == end || *s++ != ' ' ||
         field(&s, end, "ino", &q.ino) != 0 || s == end || *s++ != ' ' ||
-        field(&s, end, "off", &q.off) != 0 || s != end)
+        field(&s, end, "off", &q.off) != 0 || s == end || *s++ != ' ' ||
+        field(&s, end, "head", &q.head_len) != 0 || q.head_len > LCD_FWD_HEAD_BYTES ||
+        end - s != 17 || *s++ != ':')
         return -1;
+    for (int i = 0; i < 16; i++, s++) {
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return -1;
+        q.head[i] = *s;
+    }
+    q.head[16] = '\0';
     *p = q;
     return 0;
 }
 
 size_t lcd_fwdstate_format(char *buf, size_t cap, const lcd_fwdpos *p)
 {
-    int n = snprintf(buf, cap, MAGIC "dev=%" PRIu64 " ino=%" PRIu64 " off=%" PRIu64 "\n",
-                     p->dev, p->ino, p->off);
+    int n = snprintf(buf, cap, MAGIC "dev=%" PRIu64 " ino=%" PRIu64 " off=%" PRIu64
+                     " head=%" PRIu64 ":%.16s\n", p->dev, p->ino, p->off, p->head_len, p->head);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
@@ -92,7 +101,7 @@ int lcd_fwdstate_load(const char *path, lcd_fwdpos *p, char *err, size_t errlen)
     }
     if ((size_t)n == sizeof buf || lcd_fwdstate_parse(buf, (size_t)n, p) != 0) {
         snprintf(err, errlen, "forwarding state file %s is damaged (expected one line "
-                 "'" MAGIC "dev=D ino=I off=O'); remove it to forward the current output "
+                 "'" MAGIC "dev=D ino=I off=O head=N:H'); remove it to forward the current output "
                  "file from its start", path);
         return -1;
     }
@@ -156,6 +165,46 @@ int lcd_fwdstate_save(const char *path, const lcd_fwdpos *p, char *err, size_t e
     }
     free(tmp);
     return rc;
+}
+
+static void head_hash(const uint8_t *b, size_t n, char out[17])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(b, n, md, &mdlen, EVP_sha256(), NULL) != 1)
+        memset(md, 0, 8);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int lcd_fwd_identify(int fd, lcd_fwdpos *p)
+{
+    struct stat st;
+    uint8_t b[LCD_FWD_HEAD_BYTES];
+    if (fstat(fd, &st) != 0)
+        return -1;
+    ssize_t n = pread(fd, b, sizeof b, 0);
+    if (n < 0)
+        return -1;
+    p->dev = (uint64_t)st.st_dev;
+    p->ino = (uint64_t)st.st_ino;
+    p->head_len = (uint64_t)n;
+    head_hash(b, (size_t)n, p->head);
+    return 0;
+}
+
+int lcd_fwd_same_file(int fd, const lcd_fwdpos *p)
+{
+    struct stat st;
+    uint8_t b[LCD_FWD_HEAD_BYTES];
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != p->dev || (uint64_t)st.st_ino != p->ino)
+        return 0;
+    ssize_t n = pread(fd, b, (size_t)p->head_len, 0);
+    if (n < 0 || (uint64_t)n != p->head_len)
+        return 0;
+    char h[17];
+    head_hash(b, (size_t)n, h);
+    return memcmp(h, p->head, 16) == 0;
 }
 
 static int is_hex(const uint8_t *s, size_t n)

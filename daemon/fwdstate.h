@@ -3,9 +3,11 @@
  * small state file next to it, and the Nats-Msg-Id of a line.
  *
  * The state file (OUTPUT.forward) holds one line:
- *     logcollectord-forward 1 dev=D ino=I off=O
- * the file identity (st_dev, st_ino) and the byte offset up to which
- * JetStream acknowledged every line.  It is replaced atomically (written to
+ *     logcollectord-forward 1 dev=D ino=I off=O head=N:H
+ * the file identity (st_dev, st_ino), the byte offset up to which
+ * JetStream acknowledged every line, and the first 16 hex digits H of the
+ * SHA-256 of the file's first N bytes (N <= 64): file systems reuse inode
+ * numbers, so a file is the one saved only if its first bytes agree too.  It is replaced atomically (written to
  * OUTPUT.forward.tmp, fsync'ed, renamed over the old one, the directory
  * fsync'ed), so a crash leaves either the old position or the new one.
  *
@@ -22,9 +24,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define LCD_FWD_HEAD_BYTES 64
+
 typedef struct {
     uint64_t dev, ino, off;
+    uint64_t head_len;  /* bytes the head hash covers (0: none) */
+    char head[17];      /* 16 hex digits */
 } lcd_fwdpos;
+
+/* Fill p->dev, ino, head_len, head from an open file.  Returns 0 or -1. */
+int lcd_fwd_identify(int fd, lcd_fwdpos *p);
+
+/* Is the open file the one p was saved for (same device, inode, head)? */
+int lcd_fwd_same_file(int fd, const lcd_fwdpos *p);
 
 /* "OUTPUT.forward" (caller frees; NULL when out of memory). */
 char *lcd_fwdstate_path(const char *output);

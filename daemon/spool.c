@@ -233,6 +233,12 @@ int lcd_spool_identity(const lcd_spool *sp, uint64_t gen, uint64_t *dev, uint64_
     return 0;
 }
 
+int lcd_spool_fd(const lcd_spool *sp, uint64_t gen)
+{
+    const spool_file *f = find(sp, gen);
+    return f ? f->fd : -1;
+}
+
 uint64_t lcd_spool_behind(const lcd_spool *sp, const lcd_fwdpos *live, uint64_t gen,
                           uint64_t off)
 {

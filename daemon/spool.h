@@ -59,6 +59,7 @@ void lcd_spool_release(lcd_spool *sp, uint64_t gen);
 /* The oldest generation held (0: none), and a file's identity. */
 uint64_t lcd_spool_first_gen(const lcd_spool *sp);
 int lcd_spool_identity(const lcd_spool *sp, uint64_t gen, uint64_t *dev, uint64_t *ino);
+int lcd_spool_fd(const lcd_spool *sp, uint64_t gen); /* -1: not held */
 
 /* Bytes from (gen, off) to the end of the data readable now. */
 uint64_t lcd_spool_behind(const lcd_spool *sp, const lcd_fwdpos *live, uint64_t gen,

@@ -51,6 +51,15 @@ def require():
                    % NATS_DUMP)
 
 
+def free_port():
+    """A loopback port free right now (for a server started later)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def _accepts(port):
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -67,7 +76,9 @@ class NatsServer:
         self.dir = tmpdir()
         self.store_dir = store_dir or os.path.join(self.dir, "store")
         self.js = js
-        self.port = port            # 0: the server picks a free one at first start
+        # 0: the server picks a free one at first start (or, when not
+        # started now, one is picked so that .url is known before it runs)
+        self.port = port or (0 if start else free_port())
         self.extra = list(extra)
         self.log_path = os.path.join(self.dir, "nats-server.log")
         self.proc = None
