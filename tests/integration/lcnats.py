@@ -215,16 +215,6 @@ class Watch:
 NATS_PUB = driver("nats_pub")
 
 
-def free_port():
-    """A loopback TCP port nobody listens on now (for cluster routes, which
-    must be known before the servers start)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class NatsCluster:
     """Three (size) nats-server -js on 127.0.0.1 clustered with -cluster /
     -routes: each its own client port, cluster port, server name (n1..n3),
@@ -236,7 +226,7 @@ class NatsCluster:
 
     def __init__(self, size=3, name="lctest", timeout=30):
         require()
-        cports = [free_port() for _ in range(size)]
+        cports = [free_port() for _ in range(size)]   # routes name them before start
         routes = ",".join("nats://127.0.0.1:%d" % p for p in cports)
         self.nodes = []
         for i in range(size):
