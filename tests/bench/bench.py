@@ -1211,7 +1211,7 @@ def main():
         a.records = 200000 if a.quick else 1000000
     a.cases = [c.strip() for c in a.cases.split(",") if c.strip()]
     if a.quick:
-        a.cases = [c for c in a.cases if c not in ("fsync", "profile", "python")]
+        a.cases = [c for c in a.cases if c not in ("fsync", "profile", "python", "nats")]
 
     h = Harness(a)
     for b in [h.daemon, h.flood] + [h.bin(x) for x in ("lc_e2e", "lc_cost", "lc_latency",
