@@ -49,6 +49,7 @@ int lcli_tail_nats(const lcli_nats_source *src, const lcli_nats_reader *r)
 #define READ_TIMEOUT_MS 5000   /* a message the server said is there must come by then */
 #define FOLLOW_WAIT_MS 1000
 #define EMPTY_GRACE_MS 300     /* how long "nothing to read" is double-checked */
+#define ORDERED_HEARTBEAT_NS 1000000000LL
 
 typedef struct {
     const lcli_nats_source *src;
@@ -263,6 +264,9 @@ static int subscribe(nats_tail *t, natsSubscription **sub, jsDeliverPolicy polic
         so.Config.AckPolicy = js_AckExplicit;
     } else {
         so.Ordered = true;
+        /* missed heartbeats are how nats.c notices a restarted server and
+         * recreates the consumer: 1 s instead of 5 */
+        so.Config.Heartbeat = ORDERED_HEARTBEAT_NS;
     }
     jsErrCode jerr = 0;
     natsStatus s = js_SubscribeSync(sub, t->js, t->src->subject, NULL, &so, &jerr);
@@ -454,8 +458,12 @@ static int ordered_tail(nats_tail *t, uint64_t first, uint64_t last)
     fflush(stdout);
     if (rc != 0 || !t->r->follow)
         return rc;
+    /* From the last message (shown already, or not wanted: take() skips
+     * it), not the one after: once the consumer delivered it, nats.c
+     * recreates the consumer after a reconnection from there, instead of
+     * from the stream's start. */
     natsSubscription *sub = NULL;
-    if (subscribe(t, &sub, js_DeliverByStartSequence, last + 1, NULL) != 0)
+    if (subscribe(t, &sub, js_DeliverByStartSequence, last ? last : 1, NULL) != 0)
         return 1;
     rc = follow_from(t, sub, &last);
     natsSubscription_Destroy(sub);
