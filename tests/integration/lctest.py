@@ -425,3 +425,35 @@ def rss_kb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+# ---- the --http face (/metrics, /healthz) -----------------------------------
+
+def http_get(port, path, method="GET", timeout=10, host="127.0.0.1"):
+    """(status, body text, headers dict lower-cased) of one request."""
+    import http.client
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        body = r.read().decode("utf-8", "replace")
+        return r.status, body, {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        c.close()
+
+
+def parse_metrics(text):
+    """The samples of a Prometheus text exposition: {'name{labels}': float}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        out[name] = float(value)
+    return out
+
+
+def metrics(port):
+    status, body, _ = http_get(port, "/metrics")
+    check(status == 200, "GET /metrics: %d %s" % (status, body[:200]))
+    return parse_metrics(body)
