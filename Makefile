@@ -99,7 +99,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROTO_OBJ  := $(call obj,$(PROTO_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 LIB_OBJ    := $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
-CLI_OBJ    := $(call obj,$(CLI_SRC))
+CLI_OBJ    := $(call obj,$(CLI_SRC)) $(BUILD)/obj/gen/web_assets.o
 
 DAEMON  := $(BUILD)/logcollectord
 CLI     := $(BUILD)/logcollect
@@ -151,9 +151,23 @@ $(SHARED): $(LIB_OBJ) $(LIB_MAP)
 	$(Q)ln -sf liblogcollect.so.$(LIBVER) $(BUILD)/liblogcollect.so.$(SOVERSION)
 	$(Q)ln -sf liblogcollect.so.$(SOVERSION) $(BUILD)/liblogcollect.so
 
+# The page of `logcollect web`, embedded: its files become C arrays.
+WEB_ASSETS := /:text/html;charset=utf-8:client/cli/web/index.html \
+              /app.js:text/javascript;charset=utf-8:client/cli/web/app.js \
+              /app.css:text/css;charset=utf-8:client/cli/web/app.css
+$(BUILD)/gen/web_assets.c: client/cli/web/embed.sh client/cli/web/index.html client/cli/web/app.js \
+                           client/cli/web/app.css
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sh client/cli/web/embed.sh $@ $(foreach a,$(WEB_ASSETS),'$(a)')
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -Iclient/cli $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
 # The CLI is a program like any other: the shared library, found next to
 # it in the build tree ($$ORIGIN) and in the system's path once installed.
-CLI_LIBS := $(shell pkg-config --libs jansson libevent 2>/dev/null)
+CLI_LIBS := $(shell pkg-config --libs jansson libevent libcrypto 2>/dev/null)
 $(CLI): $(CLI_OBJ) $(SHARED)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect \

@@ -90,5 +90,6 @@ int lcli_cmd_keygen(int argc, char **argv);
 int lcli_cmd_pipe(int argc, char **argv);
 int lcli_cmd_tail(int argc, char **argv);
 int lcli_cmd_status(int argc, char **argv);
+int lcli_cmd_web(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * main.c - the logcollect command: dispatch to a subcommand; send one
- * record; make a key.  pipe, status and tail live in pipe.c, status.c and tail.c.  It uses
+ * record; make a key.  pipe, status, tail and web live in pipe.c, status.c, tail.c
+ * and web*.c.  It uses
  * only the public API (logcollect.h), like any program linked with the
  * shared library.
  *
@@ -25,6 +26,7 @@ static const char usage_main[] =
     "       logcollect pipe [OPTIONS] < lines\n"
     "       logcollect tail [OPTIONS] [FILE]\n"
     "       logcollect status [OPTIONS]\n"
+    "       logcollect web [OPTIONS] [FILE]\n"
     "       logcollect keygen PATH\n"
     "       logcollect --help | --version\n"
     "\n"
@@ -33,6 +35,7 @@ static const char usage_main[] =
     "  pipe      send each line of standard input as a record (like logger)\n"
     "  tail      show the collector's output file for people, or follow it\n"
     "  status    say whether the collector is up and print its counters\n"
+    "  web       serve a live, filterable view of the output file to a browser\n"
     "  keygen    create a new key file (mode 0600) for logcollectord and its clients\n"
     "\n"
     "Run 'logcollect COMMAND --help' for the options of a command.\n"
@@ -316,6 +319,7 @@ int main(int argc, char **argv)
         {"tail", lcli_cmd_tail},
         {"status", lcli_cmd_status},
         {"keygen", lcli_cmd_keygen},
+        {"web", lcli_cmd_web},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)
