@@ -39,6 +39,7 @@ void lcd_forward_opened(lcd_forward *f, int fd, uint64_t dev, uint64_t ino)
     (void)f, (void)fd, (void)dev, (void)ino;
 }
 void lcd_forward_kick(lcd_forward *f) { (void)f; }
+void lcd_forward_set_hooks(lcd_forward *f, const lcd_forward_hooks *h) { (void)f, (void)h; }
 void lcd_forward_stop(lcd_forward *f) { (void)f; }
 int lcd_forward_done(const lcd_forward *f) { (void)f; return 1; }
 const lcd_fwd_counters *lcd_forward_counters(lcd_forward *f) { (void)f; return NULL; }
@@ -123,6 +124,8 @@ struct lcd_forward {
     struct event *wake_ev, *tick_ev, *pump_ev;
     int stopping, done;
     long long stop_deadline;
+    lcd_forward_hooks hooks;
+    int blocked;
     lcd_fwd_counters cnt;
 };
 
@@ -400,8 +403,12 @@ static void pump(lcd_forward *f)
 /* The acknowledged prefix of the window becomes the position. */
 static void advance(lcd_forward *f)
 {
+    int any = 0;
     while (f->count && f->ring[f->head].acked) {
         inflight *e = &f->ring[f->head];
+        if (f->hooks.committed)
+            f->hooks.committed(e->id, f->hooks.arg);
+        any = 1;
         f->cgen = e->gen;
         f->coff = e->end;
         f->head = (f->head + 1) % f->cap;
@@ -411,6 +418,19 @@ static void advance(lcd_forward *f)
     }
     f->cnt.inflight = f->count;
     lcd_spool_release(f->sp, f->cgen);
+    if (any && f->hooks.committed_done)
+        f->hooks.committed_done(f->hooks.arg);
+}
+
+/* Tell the server when publishing becomes impossible or possible. */
+static void update_blocked(lcd_forward *f)
+{
+    int b = !(f->stream == STREAM_OK && connected(f));
+    if (b == f->blocked)
+        return;
+    f->blocked = b;
+    if (f->hooks.blocked)
+        f->hooks.blocked(b, f->hooks.arg);
 }
 
 static void on_ack(lcd_forward *f, const ack_event *a)
@@ -479,6 +499,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     advance(f);
     if (check_done)
         handle_check_result(f, check_ok, text);
+    update_blocked(f);
     if (conn_event) {
         lcd_log(LCD_INFO, "forwarding: connected to NATS at %s",
                 f->opt->forward_nats);
@@ -552,6 +573,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         if (f->done)
             return;
     } else {
+        update_blocked(f);
         if (f->count && now - f->ring[f->head].sent_ms > ACK_TIMEOUT_MS) {
             set_error(f, "no acknowledgement from JetStream within %d ms; sending the "
                       "%zu unacknowledged messages again", ACK_TIMEOUT_MS, f->count);
@@ -931,6 +953,13 @@ void lcd_forward_opened(lcd_forward *f, int fd, uint64_t dev, uint64_t ino)
         return;
     }
     add_file(f, d, dev, ino);
+}
+
+void lcd_forward_set_hooks(lcd_forward *f, const lcd_forward_hooks *hooks)
+{
+    f->hooks = *hooks;
+    f->blocked = -1;
+    update_blocked(f);
 }
 
 void lcd_forward_kick(lcd_forward *f)

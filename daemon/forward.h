@@ -48,6 +48,21 @@ typedef struct {
     char last_error[256];
 } lcd_fwd_counters;
 
+/* What the server hears from the forwarder (all optional). */
+typedef struct {
+    /* JetStream acknowledged the line with this Nats-Msg-Id, and every one
+     * before it in the file (called in file order)... */
+    void (*committed)(const char *msgid, void *arg);
+    /* ...and after each run of them */
+    void (*committed_done)(void *arg);
+    /* publishing is impossible (1: NATS unreachable, stream missing) or
+     * possible again (0); called on each change, and at once when set */
+    void (*blocked)(int blocked, void *arg);
+    void *arg;
+} lcd_forward_hooks;
+
+void lcd_forward_set_hooks(lcd_forward *f, const lcd_forward_hooks *hooks);
+
 /* Before the event base is created (nats.c's adapter wants a thread-safe
  * libevent).  Returns 0, or -1 with err (built without NATS support). */
 int lcd_forward_global_init(const lcd_options *opt, char *err, size_t errlen);

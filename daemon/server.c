@@ -101,17 +101,71 @@ static void opened_hook(int fd, uint64_t dev, uint64_t ino, void *arg)
         lcd_forward_opened(srv->fwd, fd, dev, ino);
 }
 
-static void flushed_hook(void *arg)
+static void send_queued_acks(lcd_server *srv)
 {
-    lcd_server *srv = arg;
     lcd_conn *c;
-    if (srv->fwd)
-        lcd_forward_kick(srv->fwd);
     while ((c = TAILQ_FIRST(&srv->ackq)) != NULL) {
         TAILQ_REMOVE(&srv->ackq, c, ack_link);
         c->in_ackq = 0;
         lcd_conn_send_ack(c);
     }
+}
+
+static void flushed_hook(void *arg)
+{
+    lcd_server *srv = arg;
+    if (srv->fwd)
+        lcd_forward_kick(srv->fwd);
+    send_queued_acks(srv);
+}
+
+static void resume_reading(lcd_server *srv)
+{
+    lcd_conn *c, *next;
+    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        lcd_conn_output_resumed(c);
+    }
+}
+
+/* --ack-after forward: JetStream has this line; if it is a session's
+ * record, its client may be acknowledged up to it. */
+static void fwd_committed(const char *id, void *arg)
+{
+    lcd_server *srv = arg;
+    if (strlen(id) <= LCP_SID_HEX + 1 || id[LCP_SID_HEX] != ':')
+        return; /* a line without a session */
+    char sid[LCP_SID_HEX + 1];
+    memcpy(sid, id, LCP_SID_HEX);
+    sid[LCP_SID_HEX] = '\0';
+    lcd_session *s = lcd_sessions_find(srv->sessions, sid);
+    uint64_t seq = strtoull(id + LCP_SID_HEX + 1, NULL, 10);
+    if (!s || seq <= s->forwarded)
+        return;
+    s->forwarded = seq;
+    lcd_conn *c = s->conn;
+    if (c && !c->in_ackq) {
+        TAILQ_INSERT_TAIL(&srv->ackq, c, ack_link);
+        c->in_ackq = 1;
+    }
+}
+
+static void fwd_committed_done(void *arg)
+{
+    send_queued_acks(arg);
+}
+
+/* --ack-after forward: while nothing can reach JetStream, stop reading
+ * records (as for a failing output file): clients keep theirs. */
+static void fwd_blocked(int blocked, void *arg)
+{
+    lcd_server *srv = arg;
+    srv->forward_blocked = blocked;
+    lcd_log(blocked ? LCD_WARN : LCD_NOTICE, "--ack-after forward: %s", blocked
+            ? "JetStream cannot be reached: not reading records until it can"
+            : "JetStream reachable: reading records again");
+    if (!blocked && !srv->output_failing)
+        resume_reading(srv);
 }
 
 static void state_hook(int failing, void *arg)
@@ -122,13 +176,9 @@ static void state_hook(int failing, void *arg)
      * stops being read at its next record (conn.c), so clients keep theirs
      * instead of us holding an unbounded pile; handshakes, HELLO and STATUS
      * go on.  Now it works again: take those records. */
-    if (failing)
+    if (failing || srv->forward_blocked)
         return;
-    lcd_conn *c, *next;
-    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
-        next = TAILQ_NEXT(c, link);
-        lcd_conn_output_resumed(c);
-    }
+    resume_reading(srv);
 }
 
 /* Anyone who can write the output file (or replace it, through its
@@ -210,6 +260,10 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
         srv->fwd = lcd_forward_new(base, opt, srv->out, err, errlen);
         if (!srv->fwd)
             return -1;
+        if (opt->ack_after == LCD_ACK_AFTER_FORWARD) {
+            lcd_forward_hooks fh = {fwd_committed, fwd_committed_done, fwd_blocked, srv};
+            lcd_forward_set_hooks(srv->fwd, &fh);
+        }
     }
     lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
     lcd_output_set_fsync(srv->out, opt->fsync_mode, opt->fsync_ms);

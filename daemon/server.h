@@ -90,6 +90,7 @@ typedef struct lcd_server {
     lcd_budget budget; /* --max-partial-bytes (budget.h) */
     struct lcd_conn_list ackq; /* connections owed an ACK after a flush */
     int output_failing;
+    int forward_blocked;     /* --ack-after forward and NATS unreachable: records wait */
     int stopping;
     struct event *drain_timer;
     uint64_t drain_last_bytes;
