@@ -311,8 +311,9 @@ BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-build
-bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN) \
-    $(if $(filter 1,$(NATS)),$(BUILD)/tests/drivers/nats_dump $(BUILD)/tests/drivers/nats_pub)
+bench-build: $(DAEMON) $(STATIC) $(CLI) $(BUILD)/tests/drivers/lc_flood $(BUILD)/tests/drivers/lc_stream \
+             $(BENCH_BIN) \
+             $(if $(filter 1,$(NATS)),$(BUILD)/tests/drivers/nats_dump $(BUILD)/tests/drivers/nats_pub)
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
@@ -329,6 +330,7 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-build
 	@sh tests/bench/install_peers.sh
 	python3 tests/bench/bench.py --build $(BUILD) --doc docs/benchmarks.md $(BENCH_ARGS)
+	python3 tests/bench/web_bench.py --build $(BUILD)
 
 bench-quick: deps
 	@$(MAKE) --no-print-directory bench-build

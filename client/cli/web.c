@@ -248,12 +248,12 @@ static void serve_history(web_server *s, struct evhttp_request *req, struct evke
                           lcli_filter *f)
 {
     long long g = query_num(q, "g", s->app.gen), before = query_num(q, "before", s->app.pos);
-    long long n = query_num(q, "n", 200);
-    if (g < 0 || before < 0 || n < 1 || n > HISTORY_MAX_ROWS) {
-        reply_text(req, 400, "Bad Request", "g, before: numbers; n: 1 to 500\n");
+    long long n = query_num(q, "n", 200), mid = query_num(q, "mid", 0);
+    if (g < 0 || before < 0 || n < 1 || n > HISTORY_MAX_ROWS || mid < 0 || mid > 1) {
+        reply_text(req, 400, "Bad Request", "g, before: numbers; n: 1 to 500; mid: 0 or 1\n");
         return;
     }
-    reply_json(req, web_history(&s->app, f, (unsigned)g, (off_t)before, (int)n));
+    reply_json(req, web_history(&s->app, f, (unsigned)g, (off_t)before, (int)mid, (int)n));
 }
 
 static void serve_asset(struct evhttp_request *req, const char *path)

@@ -94,11 +94,14 @@ void web_sse_close_all(web_app *a);
 
 /* ---- web_history.c ---- */
 /* Up to n rows passing f that end before offset `before` of generation
- * gen, oldest first: {"rows":[...],"next":P,"done":bool}; next is where
- * to continue (the reading stops after a bounded number of bytes even if
- * fewer rows were found), done when the start of the file was reached or
- * the file of that generation is gone.  NULL when out of memory. */
-json_t *web_history(web_app *a, const lcli_filter *f, unsigned gen, off_t before, int n);
+ * gen (mid: `before` is inside a line too long to show, skip it), oldest
+ * first: {"rows":[...],"next":P,"mid":bool,"done":bool}; next and mid say
+ * where to continue (the reading stops after a bounded number of bytes
+ * even if fewer rows were found), done when the start of the file was
+ * reached or the file of that generation is gone.  NULL when out of
+ * memory. */
+json_t *web_history(web_app *a, const lcli_filter *f, unsigned gen, off_t before, int mid,
+                    int n);
 
 /* ---- web.c ---- */
 /* A string for JSON from escaped text that may hold invalid UTF-8 (a line

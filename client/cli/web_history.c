@@ -19,6 +19,7 @@
 
 #define WEB_BLOCK 65536
 #define WEB_HISTORY_SCAN (4 << 20)
+#define WEB_HISTORY_LINE_MAX (2 << 20) /* a longer line is left out of history */
 
 /* The bytes of the file not looked at yet: buf[lo, hi), from offset
  * start; the byte after them is the newline that ends them.  Blocks read
@@ -27,7 +28,7 @@ typedef struct {
     char *buf;
     size_t cap, lo, hi;
     off_t start;
-    int skipping; /* inside a line longer than WEB_LINE_MAX */
+    int skipping; /* inside a line longer than WEB_HISTORY_LINE_MAX */
 } window;
 
 static size_t wlen(const window *w)
@@ -49,7 +50,8 @@ static ssize_t prepend_block(web_app *a, window *w)
         char *b = malloc(cap);
         if (!b)
             return -1;
-        memcpy(b + cap - len, w->buf + w->lo, len);
+        if (len)
+            memcpy(b + cap - len, w->buf + w->lo, len);
         free(w->buf);
         w->buf = b;
         w->cap = cap;
@@ -82,13 +84,15 @@ static int take_line(web_app *a, const lcli_filter *f, window *w, size_t at, jso
     return ok;
 }
 
-json_t *web_history(web_app *a, const lcli_filter *f, unsigned gen, off_t before, int n)
+json_t *web_history(web_app *a, const lcli_filter *f, unsigned gen, off_t before, int mid,
+                    int n)
 {
     json_t *rows = json_array();
     /* the window holds text without its last newline, the one at
      * before - 1 that ends the line before `before` */
     window w = {0};
-    w.start = before - 1;
+    w.start = mid ? before : before - 1;
+    w.skipping = mid;
     int done = 0;
     size_t scanned = 0;
     if (gen != a->gen || before <= 0 || before > a->pos)
@@ -110,18 +114,22 @@ json_t *web_history(web_app *a, const lcli_filter *f, unsigned gen, off_t before
             if (wlen(&w) && take_line(a, f, &w, 0, rows) != 0)
                 break;
             done = 1;
-        } else if (wlen(&w) > WEB_LINE_MAX && !memchr(w.buf + w.lo, '\n', (size_t)r)) {
+        } else if (wlen(&w) > WEB_HISTORY_LINE_MAX && !memchr(w.buf + w.lo, '\n', (size_t)r)) {
             w.skipping = 1; /* too long to show: forget it, find its start */
             w.hi = w.lo;
         }
     }
-    off_t next = done ? 0 : w.start + (off_t)wlen(&w) + 1; /* the oldest line taken */
+    /* where the next request goes on: the end of the text not looked at
+     * (a short partial line is read again), or, inside a line too long to
+     * show, the middle of it (mid: the next request skips to its start) */
+    mid = !done && w.skipping;
+    off_t next = done ? 0 : mid ? w.start : w.start + (off_t)wlen(&w) + 1;
     free(w.buf);
     /* rows were found newest first */
     json_t *ordered = json_array();
     for (size_t i = json_array_size(rows); i > 0; i--)
         json_array_append(ordered, json_array_get(rows, i - 1));
     json_decref(rows);
-    return json_pack("{s:o,s:I,s:I,s:b}", "rows", ordered, "g", (json_int_t)gen, "next",
-                     (json_int_t)next, "done", done);
+    return json_pack("{s:o,s:I,s:I,s:b,s:b}", "rows", ordered, "g", (json_int_t)gen, "next",
+                     (json_int_t)next, "mid", mid, "done", done);
 }

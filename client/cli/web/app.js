@@ -22,7 +22,7 @@
   const recs = new WeakMap();          // tr -> row object, for the detail view
 
   let es = null, query = '', gen = null;
-  let oldest = null, historyDone = true, loading = false;
+  let oldest = null, oldestMid = 0, historyDone = true, loading = false;
   let paused = false, held = [], heldDropped = 0;
   let detached = false, missed = 0;    // newest rows dropped while reading history
   let generation = 0;                  // bumps when the filter changes
@@ -92,7 +92,7 @@
     while (rowCount() > MAX_ROWS) { tbody.firstElementChild.remove(); dropped = true; }
     if (dropped) {
       const r = firstPos();
-      if (r && r.g === gen) { oldest = r.p; historyDone = false; }
+      if (r && r.g === gen) { oldest = r.p; oldestMid = 0; historyDone = false; }
     }
     if (stick) scroller.scrollTop = scroller.scrollHeight;
   }
@@ -121,6 +121,7 @@
       // more arrived than the page keeps: show the newest, the rest by scrolling up
       tbody.replaceChildren();
       oldest = list[0].p;
+      oldestMid = 0;
       historyDone = false;
       detached = false;
     }
@@ -136,13 +137,14 @@
     const mine = generation;
     try {
       const url = '/history?' + query + (query ? '&' : '') + 'g=' + gen + '&before=' + oldest +
-                  '&n=' + HISTORY_CHUNK;
+                  '&mid=' + oldestMid + '&n=' + HISTORY_CHUNK;
       const resp = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
       if (mine !== generation) return;
       if (!resp.ok) { setStatus('history: ' + (await resp.text()), true); historyDone = true; return; }
       const h = await resp.json();
       if (mine !== generation) return;
       oldest = h.next;
+      oldestMid = h.mid ? 1 : 0;
       historyDone = h.done;
       prependRows(h.rows, first);
     } catch (e) {
@@ -186,7 +188,7 @@
     es.addEventListener('hello', (ev) => {
       const h = JSON.parse(ev.data);
       if (gen === null) {
-        gen = h.g; oldest = h.p; historyDone = false;
+        gen = h.g; oldest = h.p; oldestMid = 0; historyDone = false;
         loadHistory(true);
       } else {
         appendRows([{ note: 'reconnected; records written meanwhile may be missing above' }]);
