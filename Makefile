@@ -124,6 +124,8 @@ $(BUILD)/obj/proto/%.o: INC := -Iproto
 $(BUILD)/obj/daemon/%.o: INC := -Iproto -Idaemon $(NATS_CFLAGS)
 $(BUILD)/obj/client/%.o: INC := -Iproto -Iclient
 $(BUILD)/obj/client/cli/%.o: INC := -Iclient/cli -Iclient
+# tail --nats (without libnats it says it is not built in)
+$(BUILD)/obj/client/cli/tail_nats.o: INC := -Iclient/cli -Iclient $(NATS_CFLAGS)
 TEST_INC := -Iproto -Iclient -Idaemon
 
 $(BUILD)/obj/%.o: %.c
@@ -169,7 +171,7 @@ CLI_LIBS := $(shell pkg-config --libs jansson libevent libcrypto 2>/dev/null)
 $(CLI): $(CLI_OBJ) $(SHARED)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD) -llogcollect \
-	    $(CLI_LIBS) -Wl,-rpath,'$$ORIGIN'
+	    $(CLI_LIBS) $(NATS_LIBS) -Wl,-rpath,'$$ORIGIN'
 
 # Unit tests link the daemon's modules (all but main.c) and the library,
 # which holds proto/.
@@ -301,17 +303,28 @@ clean:
 #   make bench-quick  a short run of our own cases (under a minute)
 # BENCH_ARGS passes options to tests/bench/bench.py (see --help there).
 BENCH_SRC  := $(wildcard tests/bench/*.c)
+# nats_floor (the forwarder's floor) needs libnats; without it, it is left out
+ifneq ($(NATS),1)
+BENCH_SRC  := $(filter-out tests/bench/nats_floor.c,$(BENCH_SRC))
+endif
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-build
 bench-build: $(DAEMON) $(STATIC) $(CLI) $(BUILD)/tests/drivers/lc_flood $(BUILD)/tests/drivers/lc_stream \
-             $(BENCH_BIN)
+             $(BENCH_BIN) \
+             $(if $(filter 1,$(NATS)),$(BUILD)/tests/drivers/nats_dump $(BUILD)/tests/drivers/nats_pub)
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+$(BUILD)/bench/nats_floor: tests/bench/nats_floor.c tests/bench/bench_common.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(NATS_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) \
+	    -o $@ $< $(NATS_LIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-build

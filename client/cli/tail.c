@@ -9,6 +9,9 @@
  *
  * Without --since/--until/--dedup, -n N reads the file backwards from the
  * end, so it costs the same on a 10 GB file as on a small one.
+ *
+ * --nats URL reads a JetStream stream instead (tail_nats.c), through the
+ * same show_line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +32,7 @@
 #include "columns.h"
 #include "logcollect.h"
 #include "line.h"
+#include "tail_nats.h"
 
 #define DEFAULT_OUTPUT "/var/log/logcollectord/collected.jsonl"
 #define FOLLOW_POLL_US 100000
@@ -71,6 +75,16 @@ static const char usage_tail[] =
     "      --color WHEN     auto (default: when stdout is a terminal), always, never\n"
     "  -v, --verbose        also show the collector's _ fields\n"
     "  -h, --help           show this help\n"
+    "\n"
+    "Reading NATS JetStream instead (where logcollectord --forward-nats sends):\n"
+    "      --nats URL       the stream's servers, nats://host:4222[,nats://...]\n"
+    "      --subject S      only these subjects (default logs.>, every host)\n"
+    "      --stream NAME    the stream (default LOGS)\n"
+    "      --durable NAME   a durable consumer: resume where the last run with\n"
+    "                       this NAME stopped (else an ephemeral ordered one)\n"
+    "      --nats-creds FILE  NATS credentials (user JWT and NKey seed)\n"
+    "  -n N is then the last N matching records of the stream, --since starts\n"
+    "  the consumer at that time, -f follows new records.\n"
     "\n"
     "The time shown and filtered on is the record's ts, else its _rt.\n";
 
@@ -430,7 +444,28 @@ static int run_tail(tail_opts *o)
     return rc;
 }
 
-enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FIELD, OPT_PID, OPT_JSON, OPT_DEDUP, OPT_UTC, OPT_COLOR };
+enum { OPT_SINCE = 256, OPT_UNTIL, OPT_FIELD, OPT_PID, OPT_JSON, OPT_DEDUP, OPT_UTC, OPT_COLOR,
+       OPT_NATS, OPT_SUBJECT, OPT_STREAM, OPT_DURABLE, OPT_NATS_CREDS };
+
+/* --nats: tail_nats.c hands each message's line to show_line. */
+static void nats_show(void *o, const char *line, size_t len)
+{
+    show_line(o, line, len, 0);
+}
+
+static int nats_wanted(void *o, const char *line, size_t len)
+{
+    return wanted(o, line, len);
+}
+
+static int run_tail_nats(tail_opts *o, const lcli_nats_source *src)
+{
+    lcli_nats_reader r = {.n = o->n, .follow = o->follow, .has_since = o->filter.has_since,
+                          .since_us = o->filter.since_us, .wanted = nats_wanted,
+                          .show = nats_show, .ctx = o};
+    o->path = "the NATS stream"; /* for the warning about a line that is not JSON */
+    return lcli_tail_nats(src, &r);
+}
 
 /* The filter condition (filter.h) an option sets. */
 static const char *filter_name(int opt)
@@ -457,8 +492,15 @@ int lcli_cmd_tail(int argc, char **argv)
         {"json", no_argument, NULL, OPT_JSON},    {"dedup", no_argument, NULL, OPT_DEDUP},
         {"utc", no_argument, NULL, OPT_UTC},      {"color", required_argument, NULL, OPT_COLOR},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"nats", required_argument, NULL, OPT_NATS},
+        {"subject", required_argument, NULL, OPT_SUBJECT},
+        {"stream", required_argument, NULL, OPT_STREAM},
+        {"durable", required_argument, NULL, OPT_DURABLE},
+        {"nats-creds", required_argument, NULL, OPT_NATS_CREDS},
         {NULL, 0, NULL, 0},
     };
+    lcli_nats_source nats = {.subject = "logs.>", .stream = "LOGS"};
+    int nats_only = 0; /* an option that means nothing without --nats */
     tail_opts o;
     memset(&o, 0, sizeof o);
     o.n = 10;
@@ -514,6 +556,11 @@ int lcli_cmd_tail(int argc, char **argv)
             }
             break;
         case 'v': o.fmt.verbose = 1; break;
+        case OPT_NATS: nats.url = optarg; break;
+        case OPT_SUBJECT: nats.subject = optarg; nats_only = 1; break;
+        case OPT_STREAM: nats.stream = optarg; nats_only = 1; break;
+        case OPT_DURABLE: nats.durable = optarg; nats_only = 1; break;
+        case OPT_NATS_CREDS: nats.creds = optarg; nats_only = 1; break;
         case 'h':
             fputs(usage_tail, stdout);
             rc = 0;
@@ -525,6 +572,15 @@ int lcli_cmd_tail(int argc, char **argv)
             rc = lcli_usage_error("tail ", "unknown option '%s'", argv[optind - 1]);
             goto out;
         }
+    }
+    if (optind < argc && nats.url) {
+        rc = lcli_usage_error("tail ", "a FILE or --nats, not both");
+        goto out;
+    }
+    if (nats_only && !nats.url) {
+        rc = lcli_usage_error("tail ", "--subject, --stream, --durable and --nats-creds go "
+                              "with --nats URL");
+        goto out;
     }
     if (optind < argc)
         o.path = argv[optind++];
@@ -545,7 +601,7 @@ int lcli_cmd_tail(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    rc = run_tail(&o);
+    rc = nats.url ? run_tail_nats(&o, &nats) : run_tail(&o);
 out:
     lcli_filter_free(&o.filter);
     if (o.out)

@@ -11,7 +11,9 @@ building; it can be re-run by hand:
                                  [--runs N] [--records N] [--cases a,b,...]
 
 Cases (--cases): tput, scaling, fsync, cost, latency, memory, profile, python
-(tests/bench/py_bench.py: the Python package against logging's ways).
+(tests/bench/py_bench.py: the Python package against logging's ways), nats
+(tests/bench/nats_bench.py: the forwarder to NATS JetStream against its floor,
+skipped with a note where libnats or nats-server is missing).
 Every program it starts is its own child, stopped by pid when done; the peers
 run in the foreground on loopback ports with their own configuration and
 files under BUILD/bench/run/, never as system services.
@@ -452,6 +454,7 @@ class Harness:
         self.profile = None
         self.client_profile = None
         self.python_section = None
+        self.nats_section = None
         self.cost = []
         self.latency = []
         self.idle = []
@@ -836,6 +839,32 @@ class Harness:
         except Exception as e:  # a failed case is reported, not fatal
             self.fail(("python", "py_bench", 1), e)
 
+    def case_nats(self):
+        """tests/bench/nats_bench.py (the forwarder to NATS JetStream, issue
+        10), one run of its own cases; its section of the report is its own
+        markdown."""
+        need = [os.path.join(self.build, "bench", "nats_floor"),
+                os.path.join(self.build, "tests", "drivers", "nats_dump"),
+                shutil.which("nats-server") or "/usr/sbin/nats-server"]
+        missing = [b for b in need if not os.access(b, os.X_OK)]
+        if missing:
+            self.notes.append("nats: skipped, %s missing (libnats-dev and nats-server: "
+                              "make deps)" % ", ".join(missing))
+            return
+        out = os.path.join(self.run, "nats_bench.json")
+        cmd = [sys.executable, os.path.join(HERE, "nats_bench.py"), "--build", self.args.build,
+               "--json", out] + (["--quick"] if self.args.quick else [])
+        log("nats: " + " ".join(cmd))
+        env = dict(os.environ, NATS_BENCH_COMMAND=self.args.command, PYTHONDONTWRITEBYTECODE="1")
+        try:
+            subprocess.run(cmd, env=env, check=True, timeout=3600)
+            sys.path.insert(0, HERE)
+            import nats_bench
+            with open(out) as f:
+                self.nats_section = nats_bench.markdown(json.load(f))
+        except Exception as e:  # a failed case is reported, not fatal
+            self.fail(("nats", "nats_bench", 1), e)
+
     def report(self):
         a = self.args
         L = []
@@ -1142,6 +1171,10 @@ class Harness:
             L.extend(self.python_section.rstrip("\n").split("\n"))
             w("")
 
+        if self.nats_section:
+            L.extend(self.nats_section.rstrip("\n").split("\n"))
+            w("")
+
         if self.notes or self.errors:
             w("## Notes")
             w("")
@@ -1164,9 +1197,9 @@ def main():
     ap.add_argument("--runs", type=int, help="runs per case (default 5; quick 1)")
     ap.add_argument("--records", type=int,
                     help="records per throughput run (default 1,000,000; quick 200,000)")
-    ap.add_argument("--cases", default="tput,scaling,fsync,cost,latency,memory,profile,python",
+    ap.add_argument("--cases", default="tput,scaling,fsync,cost,latency,memory,profile,python,nats",
                     help="comma-separated subset of tput,scaling,fsync,cost,latency,memory,"
-                         "profile,python")
+                         "profile,python,nats")
     ap.add_argument("--no-peers", dest="peers", action="store_false",
                     help="leave out rsyslog, syslog-ng and the raw sink")
     a = ap.parse_args()
@@ -1178,7 +1211,7 @@ def main():
         a.records = 200000 if a.quick else 1000000
     a.cases = [c.strip() for c in a.cases.split(",") if c.strip()]
     if a.quick:
-        a.cases = [c for c in a.cases if c not in ("fsync", "profile", "python")]
+        a.cases = [c for c in a.cases if c not in ("fsync", "profile", "python", "nats")]
 
     h = Harness(a)
     for b in [h.daemon, h.flood] + [h.bin(x) for x in ("lc_e2e", "lc_cost", "lc_latency",

@@ -9,6 +9,12 @@
                                       # (None when the stream does not exist)
     w = Watch(ns.url, "logs.>")       # a plain core subscription that counts every
     w.messages()                      # publish, repeats included
+    cl = NatsCluster()                # three JetStream nodes clustered on loopback, ready
+                                      # for a stream of 3 replicas
+    cl.url                            # every node's URL, comma-separated (clients fail over;
+                                      # nats_dump, stream_messages take one URL: a node's)
+    cl.nodes[1].kill() / .start()     # each node is a NatsServer (own port, store, log)
+    publish(cl.url, "logs.x", lines, create="LOGS", replicas=3)   # nats_pub driver
 
 The first start asks the server for a free port (-p -1) and reads it from the
 ports file nats-server 2.9 writes (--ports_file_dir); restarts reuse that
@@ -204,3 +210,82 @@ class Watch:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+NATS_PUB = driver("nats_pub")
+
+
+class NatsCluster:
+    """Three (size) nats-server -js on 127.0.0.1 clustered with -cluster /
+    -routes: each its own client port, cluster port, server name (n1..n3),
+    store directory and log.  Ready once JetStream elected a metadata leader
+    (a node's log says so), so a replicated stream can be created at once.
+    Each node is a NatsServer: kill() one, start() it again (same ports,
+    same store) and it rejoins.  Every node is killed at the scenario's end
+    (lctest cleanup)."""
+
+    def __init__(self, size=3, name="lctest", timeout=30):
+        require()
+        cports = [free_port() for _ in range(size)]   # routes name them before start
+        routes = ",".join("nats://127.0.0.1:%d" % p for p in cports)
+        self.nodes = []
+        for i in range(size):
+            extra = ["-n", "n%d" % (i + 1), "--cluster_name", name,
+                     "--cluster", "nats://127.0.0.1:%d" % cports[i], "--routes", routes]
+            self.nodes.append(NatsServer(extra=extra, start=False))
+        for n in self.nodes:
+            n.start()
+        self.wait_ready(timeout)
+
+    @property
+    def url(self):
+        return ",".join(n.url for n in self.nodes)
+
+    def survivors(self):
+        return [n for n in self.nodes if n.running()]
+
+    def wait_ready(self, timeout=30, replicas=None):
+        """Until JetStream can place a stream of replicas (default: as many
+        as nodes run) on the running nodes: a metadata leader is elected and
+        knows its peers (nats_pub --probe creates and deletes such a stream)."""
+        if not os.access(NATS_PUB, os.X_OK):
+            raise Skip("%s is missing: this build has no libnats-dev" % NATS_PUB)
+        r = replicas or len(self.survivors())
+        url = ",".join(n.url for n in self.survivors())
+
+        def placeable():
+            if not any("metadata leader" in n.log() for n in self.survivors()):
+                return False
+            p = subprocess.run([NATS_PUB, "--url", url, "--probe", str(r)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            return p.returncode == 0
+        wait_for(placeable, timeout, "the JetStream cluster to place a stream of %d replicas" % r)
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+
+
+def publish(url, subject, lines, create=None, replicas=1, timeout=30):
+    """Publish each line on subject (acknowledged by JetStream) with the
+    nats_pub driver; create: a stream name to add first when missing
+    (subjects logs.>, R=replicas).  Returns how many were published."""
+    if not os.access(NATS_PUB, os.X_OK):
+        raise Skip("%s is missing: this build has no libnats-dev" % NATS_PUB)
+    argv = [NATS_PUB, "--url", url, "--subject", subject]
+    if create:
+        argv += ["--stream", create, "--create", "--replicas", str(replicas)]
+    cp = lctest.run(argv, input="".join(l + "\n" for l in lines), timeout=timeout)
+    return int(cp.stdout.split()[-1])
+
+
+def cluster_info(url, stream="LOGS"):
+    """The stream's replicas as the cluster sees them (nats_pub
+    --cluster-info): {"msgs","last_seq","leader","replicas":[{"name",
+    "current","offline","lag"}]}; None while the stream has no leader (just
+    after its leader was killed), a condition to wait on."""
+    if not os.access(NATS_PUB, os.X_OK):
+        raise Skip("%s is missing: this build has no libnats-dev" % NATS_PUB)
+    cp = lctest.run([NATS_PUB, "--url", url, "--cluster-info", stream], timeout=30,
+                    check_rc=False)
+    return json.loads(cp.stdout) if cp.returncode == 0 else None
