@@ -33,6 +33,16 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 LIB_LIBS   := $(shell pkg-config --libs jansson libssl libcrypto 2>/dev/null) -lpthread
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+# NATS JetStream forwarding (issue 10) is built where libnats-dev is
+# installed; NATS=0 builds without it (the daemon then refuses
+# --forward-nats with a clear message).
+NATS ?= $(if $(shell pkg-config --exists libnats 2>/dev/null && echo y),1,0)
+ifeq ($(NATS),1)
+NATS_CFLAGS := $(shell pkg-config --cflags libnats) -DLCD_HAVE_NATS
+NATS_LIBS   := $(shell pkg-config --libs libnats)
+# (nats.c's libevent adapter needs a thread-safe event base)
+PKG_LIBS    += $(NATS_LIBS) $(shell pkg-config --libs libevent_pthreads 2>/dev/null)
+endif
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
 # The user's flags (defaults when none are given).
@@ -80,6 +90,10 @@ LIB_SRC    := $(wildcard client/*.c)
 CLI_SRC    := $(wildcard client/cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
+# (nats_*.c drivers need libnats)
+ifneq ($(NATS),1)
+DRIVER_SRC := $(filter-out tests/drivers/nats_%.c,$(DRIVER_SRC))
+endif
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROTO_OBJ  := $(call obj,$(PROTO_SRC))
@@ -107,7 +121,7 @@ Q := $(if $(V),,@)
 # proto/ and daemon/; the library proto/ and client/; the CLI the public
 # header (client/logcollect.h) and its own.
 $(BUILD)/obj/proto/%.o: INC := -Iproto
-$(BUILD)/obj/daemon/%.o: INC := -Iproto -Idaemon
+$(BUILD)/obj/daemon/%.o: INC := -Iproto -Idaemon $(NATS_CFLAGS)
 $(BUILD)/obj/client/%.o: INC := -Iproto -Iclient
 $(BUILD)/obj/client/cli/%.o: INC := -Iclient/cli -Iclient
 TEST_INC := -Iproto -Iclient -Idaemon
@@ -156,6 +170,12 @@ $(BUILD)/tests/drivers/%: tests/drivers/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(TEST_INC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< $(STATIC) $(LIB_LIBS)
+
+$(BUILD)/tests/drivers/nats_%: tests/drivers/nats_%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(NATS_CFLAGS) $(ALL_LDFLAGS) $(EXE_LDFLAGS) -o $@ $< \
+	    $(NATS_LIBS) $(shell pkg-config --libs jansson 2>/dev/null)
 
 # ---- dependencies -------------------------------------------------------
 # (jq is for the tests only: t_readable_lines.py reads the output with it)

@@ -379,20 +379,29 @@ static void send_error(lcd_conn *c, uint64_t seq, uint16_t code, const char *tex
         send_msg(c, msg, (size_t)n);
 }
 
+/* What an ACK may cover: written to the file, or with --ack-after forward
+ * acknowledged by JetStream. */
+static uint64_t ack_point(const lcd_conn *c)
+{
+    return c->srv->opt->ack_after == LCD_ACK_AFTER_FORWARD ? c->sess->forwarded
+                                                           : c->sess->written;
+}
+
 void lcd_conn_send_ack(lcd_conn *c)
 {
     if (!c->sess || c->sess->anonymous || c->state == ST_CLOSING)
         return;
-    if (c->sess->written <= c->acked)
+    uint64_t point = ack_point(c);
+    if (point <= c->acked)
         return;
     if (lcd_io_pending(c->io) > OUTQ_HIGH) {
         c->ack_wanted = 1; /* ACKs are cumulative: one later covers this */
         return;
     }
     uint8_t msg[LCP_ACK_LEN];
-    lcp_ack_encode(c->sess->written, msg);
+    lcp_ack_encode(point, msg);
     send_msg(c, msg, sizeof msg);
-    c->acked = c->sess->written;
+    c->acked = point;
     c->ack_wanted = 0;
 }
 
@@ -546,9 +555,9 @@ static void handle_hello(lcd_conn *c, const uint8_t *msg, size_t len)
     s->conn = c;
     c->sess = s;
     c->next_seq = h.seq;
-    c->acked = s->written;
+    c->acked = ack_point(c); /* (what the client may forget: resent, the rest is skipped) */
 
-    lcp_welcome w = {.written = s->written, .max_record = (uint32_t)c->srv->opt->max_record};
+    lcp_welcome w = {.written = c->acked, .max_record = (uint32_t)c->srv->opt->max_record};
     memcpy(w.sid, s->sid, sizeof w.sid);
     uint8_t out[256];
     int n = lcp_welcome_encode(&w, out, sizeof out);
@@ -882,7 +891,7 @@ static size_t parse_frames(lcd_conn *c, const uint8_t *buf, size_t len, size_t *
                 break;
             continue;
         }
-        if (c->state == ST_OPEN && srv->output_failing &&
+        if (c->state == ST_OPEN && (srv->output_failing || srv->forward_blocked) &&
             needs_output(buf + pos, avail, open_max)) {
             /* Leave the record in the buffer and stop reading until the
              * output works (lcd_conn_output_resumed). */

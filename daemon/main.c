@@ -28,6 +28,7 @@
 #include "http.h"
 #include "privdrop.h"
 #include "publish.h"
+#include "forward.h"
 #include "server.h"
 
 /* What the signal handlers act on. */
@@ -161,6 +162,13 @@ static int run(const lcd_options *opt)
         return 1;
     }
     if (lock_output(opt->output, &output_lock) != 0) {
+        lcd_portfile_release(&pf);
+        return 1;
+    }
+    if (lcd_forward_global_init(opt, err, sizeof err) != 0) {
+        lcd_log(LCD_ERR, "%s", err);
+        if (output_lock >= 0)
+            close(output_lock);
         lcd_portfile_release(&pf);
         return 1;
     }

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <ctype.h>
 
-typedef enum { OPT_STR, OPT_NUM, OPT_SIZE, OPT_MS, OPT_FLAG, OPT_FSYNC } opt_kind;
+typedef enum { OPT_STR, OPT_NUM, OPT_SIZE, OPT_MS, OPT_FLAG, OPT_FSYNC, OPT_ACK_AFTER } opt_kind;
 
 typedef struct {
     const char *name;
@@ -53,6 +53,21 @@ static const opt_def defs[] = {
     {"fsync", OPT_FSYNC, OFF(fsync_mode), 1, 3600000, "WHEN", "never, batch (before every ack), or interval=MS (default interval=1000)", 0},
     {"rotate-size", OPT_SIZE, OFF(rotate_size), 0, LONG_MAX, "BYTES", "rotate the output when it reaches this size, K/M/G allowed (default 0: never; or use SIGHUP and logrotate)", 0},
     {"rotate-keep", OPT_NUM, OFF(rotate_keep), 1, 1000, "N", "rotated files to keep, OUTPUT.1 (newest) to OUTPUT.N (default 5)", 0},
+    {"forward-nats", OPT_STR, OFF(forward_nats), 0, 0, "URL[,URL...]", "forward every line of the output file to NATS JetStream at these servers (nats:// or tls://, user:password@ allowed)", 0},
+    {"forward-subject", OPT_STR, OFF(forward_subject), 0, 0, "SUBJECT", "subject to publish to (default logs.<hostname>)", 0},
+    {"forward-stream", OPT_STR, OFF(forward_stream), 0, 0, "NAME", "JetStream stream that must hold the subject (default LOGS)", 0},
+    {"forward-creds", OPT_STR, OFF(forward_creds), 0, 0, "PATH", "NATS credentials file (JWT and NKey seed)", 0},
+    {"forward-token", OPT_STR, OFF(forward_token), 0, 0, "TOKEN", "NATS authentication token", 0},
+    {"forward-ca", OPT_STR, OFF(forward_ca), 0, 0, "PATH", "CA certificates (PEM) to verify the NATS servers with; implies TLS", 0},
+    {"forward-cert", OPT_STR, OFF(forward_cert), 0, 0, "PATH", "client certificate (PEM) for NATS TLS; needs --forward-key", 0},
+    {"forward-key", OPT_STR, OFF(forward_key), 0, 0, "PATH", "the client certificate's private key (PEM)", 0},
+    {"forward-window", OPT_NUM, OFF(forward_window), 1, 65536, "N", "messages published and not yet acknowledged by JetStream at most (default 1024)", 0},
+    {"forward-create-stream", OPT_FLAG, OFF(forward_create_stream), 0, 0, NULL, "create the stream when it does not exist (else it must exist and cover the subject)", 0},
+    {"forward-replicas", OPT_NUM, OFF(forward_replicas), 1, 5, "N", "with --forward-create-stream: replicas (default 1)", 0},
+    {"forward-max-age", OPT_MS, OFF(forward_max_age_ms), 0, 1000L * 86400 * 3650, "SECONDS", "with --forward-create-stream: drop messages older than this (default 0: keep)", 0},
+    {"forward-max-bytes", OPT_SIZE, OFF(forward_max_bytes), 0, LONG_MAX, "BYTES", "with --forward-create-stream: the stream's size limit, K/M/G allowed (default 0: none)", 0},
+    {"forward-max-files", OPT_NUM, OFF(forward_max_files), 1, 1000, "N", "rotated files held open until forwarded; past this the oldest is given up and its lines counted in forward.lost (default 16)", 0},
+    {"ack-after", OPT_ACK_AFTER, OFF(ack_after), 0, 0, "WHEN", "acknowledge records once written (write, the default) or once JetStream has them (forward)", 0},
     {"config", OPT_STR, OFF(config), 0, 0, "PATH", "config file of 'name = value' lines (default " LCD_DEFAULT_CONFIG " when present)", 1},
     {"gen-key", OPT_STR, OFF(gen_key), 0, 0, "PATH", "write a new random key file (mode 0600) and exit", 1},
     {"help", OPT_FLAG, OFF(help), 0, 0, NULL, "show this help and exit", 1},
@@ -87,6 +102,10 @@ void lcd_options_defaults(lcd_options *o)
     o->rotate_keep = 5;
     o->fsync_mode = LCD_FSYNC_INTERVAL;
     o->fsync_ms = 1000;
+    o->forward_stream = dup_or_die("LOGS");
+    o->forward_window = 1024;
+    o->forward_replicas = 1;
+    o->forward_max_files = 16;
 }
 
 void lcd_options_free(lcd_options *o)
@@ -151,6 +170,13 @@ static int set_option(lcd_options *o, const opt_def *d, const char *val,
         }
         snprintf(err, errlen, "%s%s must be never, batch or interval=MS (MS from %ld to %ld), "
                  "not '%s'", dash, d->name, d->min, d->max, val);
+        return -1;
+    case OPT_ACK_AFTER:
+        if (strcmp(val, "write") == 0 || strcmp(val, "forward") == 0) {
+            o->ack_after = val[0] == 'w' ? LCD_ACK_AFTER_WRITE : LCD_ACK_AFTER_FORWARD;
+            return 0;
+        }
+        snprintf(err, errlen, "%s%s must be write or forward, not '%s'", dash, d->name, val);
         return -1;
     case OPT_STR:
         if (!*val) {

@@ -37,12 +37,25 @@ typedef struct {
     long fsync_ms;         /* with LCD_FSYNC_INTERVAL */
     long rotate_size;      /* bytes; 0: no built-in rotation */
     long rotate_keep;
+    /* forwarding to NATS JetStream (forward.h) */
+    char *forward_nats;        /* URL[,URL...]; NULL: off */
+    char *forward_subject;     /* NULL: logs.<hostname> */
+    char *forward_stream;
+    char *forward_creds, *forward_token, *forward_ca, *forward_cert, *forward_key;
+    long forward_window;       /* unacknowledged messages at most */
+    int forward_create_stream;
+    long forward_replicas;
+    long forward_max_age_ms;   /* 0: unlimited */
+    long forward_max_bytes;    /* 0: unlimited */
+    long forward_max_files;    /* rotated files held open while unfinished */
+    int ack_after;             /* LCD_ACK_AFTER_* */
     char *config;
     char *gen_key;         /* --gen-key PATH: write a key and exit */
     int help, version;
 } lcd_options;
 
 enum { LCD_FSYNC_NEVER, LCD_FSYNC_BATCH, LCD_FSYNC_INTERVAL };
+enum { LCD_ACK_AFTER_WRITE, LCD_ACK_AFTER_FORWARD };
 
 void lcd_options_defaults(lcd_options *o);
 

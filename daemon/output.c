@@ -469,6 +469,8 @@ static int swap_file(lcd_output *o, char *err, size_t errlen)
     o->dev = st.st_dev;
     o->ino = st.st_ino;
     o->orphaned = 0;
+    if (o->hooks.opened)
+        o->hooks.opened(o->fd, (uint64_t)o->dev, (uint64_t)o->ino, o->hooks.arg);
     return 0;
 }
 
@@ -727,6 +729,20 @@ void lcd_output_set_rotation(lcd_output *o, long size, long keep)
 {
     o->rotate_size = size;
     o->rotate_keep = keep;
+}
+
+int lcd_output_fd(const lcd_output *o)
+{
+    return o->fd;
+}
+
+void lcd_output_position(const lcd_output *o, uint64_t *dev, uint64_t *ino,
+                         uint64_t *settled_off)
+{
+    *dev = (uint64_t)o->dev;
+    *ino = (uint64_t)o->ino;
+    uint64_t unsettled = o->written - o->settled;
+    *settled_off = o->file_size > unsettled ? o->file_size - unsettled : 0;
 }
 
 size_t lcd_output_pending(const lcd_output *o)

@@ -45,6 +45,9 @@ typedef struct {
     /* writing started failing (1) or works again (0) */
     void (*state)(int failing, void *arg);
     void *arg;
+    /* (optional) a new file is open at the path (SIGHUP, rotation, a file
+     * found deleted or renamed): fd is the output's, to dup, not to keep */
+    void (*opened)(int fd, uint64_t dev, uint64_t ino, void *arg);
 } lcd_output_hooks;
 
 lcd_output *lcd_output_open(struct event_base *base, const char *path,
@@ -80,6 +83,13 @@ void lcd_output_set_rotation(lcd_output *o, long size, long keep);
  * written). */
 void lcd_output_set_fsync(lcd_output *o, int mode, long ms);
 uint64_t lcd_output_syncs(const lcd_output *o);
+
+/* The open file (the output's descriptor: dup it to keep it), its identity,
+ * and the offset up to which its lines are final: whole lines that will
+ * never be cut back and written again elsewhere (output.c's "settled"). */
+int lcd_output_fd(const lcd_output *o);
+void lcd_output_position(const lcd_output *o, uint64_t *dev, uint64_t *ino,
+                         uint64_t *settled_off);
 
 size_t lcd_output_pending(const lcd_output *o);
 int lcd_output_failing(const lcd_output *o);

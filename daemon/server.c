@@ -94,15 +94,78 @@ int lcd_server_clients_full(const lcd_server *srv)
     return srv->nconns - srv->nhandshakes >= (size_t)srv->opt->max_clients;
 }
 
-static void flushed_hook(void *arg)
+static void opened_hook(int fd, uint64_t dev, uint64_t ino, void *arg)
 {
     lcd_server *srv = arg;
+    if (srv->fwd)
+        lcd_forward_opened(srv->fwd, fd, dev, ino);
+}
+
+static void send_queued_acks(lcd_server *srv)
+{
     lcd_conn *c;
     while ((c = TAILQ_FIRST(&srv->ackq)) != NULL) {
         TAILQ_REMOVE(&srv->ackq, c, ack_link);
         c->in_ackq = 0;
         lcd_conn_send_ack(c);
     }
+}
+
+static void flushed_hook(void *arg)
+{
+    lcd_server *srv = arg;
+    if (srv->fwd)
+        lcd_forward_kick(srv->fwd);
+    send_queued_acks(srv);
+}
+
+static void resume_reading(lcd_server *srv)
+{
+    lcd_conn *c, *next;
+    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        lcd_conn_output_resumed(c);
+    }
+}
+
+/* --ack-after forward: JetStream has this line; if it is a session's
+ * record, its client may be acknowledged up to it. */
+static void fwd_committed(const char *id, void *arg)
+{
+    lcd_server *srv = arg;
+    if (strlen(id) <= LCP_SID_HEX + 1 || id[LCP_SID_HEX] != ':')
+        return; /* a line without a session */
+    char sid[LCP_SID_HEX + 1];
+    memcpy(sid, id, LCP_SID_HEX);
+    sid[LCP_SID_HEX] = '\0';
+    lcd_session *s = lcd_sessions_find(srv->sessions, sid);
+    uint64_t seq = strtoull(id + LCP_SID_HEX + 1, NULL, 10);
+    if (!s || seq <= s->forwarded)
+        return;
+    s->forwarded = seq;
+    lcd_conn *c = s->conn;
+    if (c && !c->in_ackq) {
+        TAILQ_INSERT_TAIL(&srv->ackq, c, ack_link);
+        c->in_ackq = 1;
+    }
+}
+
+static void fwd_committed_done(void *arg)
+{
+    send_queued_acks(arg);
+}
+
+/* --ack-after forward: while nothing can reach JetStream, stop reading
+ * records (as for a failing output file): clients keep theirs. */
+static void fwd_blocked(int blocked, void *arg)
+{
+    lcd_server *srv = arg;
+    srv->forward_blocked = blocked;
+    lcd_log(blocked ? LCD_WARN : LCD_NOTICE, "--ack-after forward: %s", blocked
+            ? "JetStream cannot be reached: not reading records until it can"
+            : "JetStream reachable: reading records again");
+    if (!blocked && !srv->output_failing)
+        resume_reading(srv);
 }
 
 static void state_hook(int failing, void *arg)
@@ -113,13 +176,9 @@ static void state_hook(int failing, void *arg)
      * stops being read at its next record (conn.c), so clients keep theirs
      * instead of us holding an unbounded pile; handshakes, HELLO and STATUS
      * go on.  Now it works again: take those records. */
-    if (failing)
+    if (failing || srv->forward_blocked)
         return;
-    lcd_conn *c, *next;
-    for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
-        next = TAILQ_NEXT(c, link);
-        lcd_conn_output_resumed(c);
-    }
+    resume_reading(srv);
 }
 
 /* Anyone who can write the output file (or replace it, through its
@@ -189,10 +248,23 @@ int lcd_server_init(lcd_server *srv, struct event_base *base,
     }
     if (check_plaintext_bind(srv, err, errlen) != 0)
         return -1;
-    lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, srv};
+    if (opt->ack_after == LCD_ACK_AFTER_FORWARD && !opt->forward_nats) {
+        snprintf(err, errlen, "--ack-after forward needs --forward-nats");
+        return -1;
+    }
+    lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, srv, opened_hook};
     srv->out = lcd_output_open(base, opt->output, &hooks, err, errlen);
     if (!srv->out)
         return -1;
+    if (opt->forward_nats) {
+        srv->fwd = lcd_forward_new(base, opt, srv->out, err, errlen);
+        if (!srv->fwd)
+            return -1;
+        if (opt->ack_after == LCD_ACK_AFTER_FORWARD) {
+            lcd_forward_hooks fh = {fwd_committed, fwd_committed_done, fwd_blocked, srv};
+            lcd_forward_set_hooks(srv->fwd, &fh);
+        }
+    }
     lcd_output_set_rotation(srv->out, opt->rotate_size, opt->rotate_keep);
     lcd_output_set_fsync(srv->out, opt->fsync_mode, opt->fsync_ms);
     warn_if_open_to_others(opt->output);
@@ -383,7 +455,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     double elapsed = ms_since(&srv->drain_start);
-    if (srv->nconns == 0 && lcd_output_pending(srv->out) == 0) {
+    if (srv->nconns == 0 && lcd_output_pending(srv->out) == 0 && lcd_forward_done(srv->fwd)) {
         event_base_loopexit(srv->base, NULL);
         return;
     }
@@ -410,6 +482,8 @@ void lcd_server_stop(lcd_server *srv)
             srv->nconns);
     if (srv->listener)
         evconnlistener_disable(srv->listener);
+    if (srv->fwd)
+        lcd_forward_stop(srv->fwd); /* bounded: it is done within a few seconds */
     lcd_conn *c, *next;
     for (c = TAILQ_FIRST(&srv->conns); c; c = next) {
         next = TAILQ_NEXT(c, link);
@@ -547,12 +621,13 @@ static void flatten(json_t *o, const char *prefix, char *out, size_t cap, size_t
 }
 
 static json_t *status_object(lcd_server *srv);
+static void add_forward_counters(lcd_server *srv, json_t *o);
 static void add_limit_counters(lcd_server *srv, json_t *o);
 
 void lcd_server_log_status(lcd_server *srv)
 {
     json_t *o = status_object(srv);
-    char line[900];
+    char line[1600];
     size_t len = 0;
     line[0] = '\0';
     if (o)
@@ -574,6 +649,23 @@ static void add_limit_counters(lcd_server *srv, json_t *o)
     json_object_set_new(o, "partial_bytes", json_integer((json_int_t)srv->budget.used));
     json_object_set_new(o, "partial_waiting", json_integer((json_int_t)srv->budget.nwaiting));
     json_object_set_new(o, "partial_waits", json_integer((json_int_t)srv->budget.waits));
+}
+
+/* --forward-nats: "forward":{...} (forward.h) */
+static void add_forward_counters(lcd_server *srv, json_t *o)
+{
+    const lcd_fwd_counters *f = srv->fwd ? lcd_forward_counters(srv->fwd) : NULL;
+    if (!o || !f)
+        return;
+    json_t *fo = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:s,s:s}",
+        "forwarded", (json_int_t)f->forwarded, "duplicates", (json_int_t)f->duplicates,
+        "published", (json_int_t)f->published, "resends", (json_int_t)f->resends,
+        "lost", (json_int_t)f->lost, "lost_files", (json_int_t)f->lost_files,
+        "errors", (json_int_t)f->errors, "inflight", (json_int_t)f->inflight,
+        "behind_bytes", (json_int_t)f->behind_bytes, "files", (json_int_t)f->files,
+        "rtt_ms", f->rtt_ms, "state", f->state, "last_error", f->last_error);
+    if (fo)
+        json_object_set_new(o, "forward", fo);
 }
 
 /* The counters, for the STATUS reply and the SIGUSR1 line alike. */
@@ -606,6 +698,7 @@ static json_t *status_object(lcd_server *srv)
         json_object_set_new(o, "output_reopened_missing",
                             json_integer((json_int_t)lcd_output_reopened_missing(srv->out)));
     add_limit_counters(srv, o);
+    add_forward_counters(srv, o);
     return o;
 }
 
@@ -630,6 +723,8 @@ void lcd_server_free(lcd_server *srv)
         event_free(srv->accept_retry);
     if (srv->drain_timer)
         event_free(srv->drain_timer);
+    lcd_forward_free(srv->fwd); /* (holds the output's files open: first) */
+    srv->fwd = NULL;
     lcd_output_free(srv->out);
     lcd_sessions_free(srv->sessions);
     lcd_keyset_unref(srv->keys);

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "budget.h"
+#include "forward.h"
 #include "keyfile.h"
 #include "options.h"
 #include "output.h"
@@ -78,6 +79,7 @@ typedef struct lcd_server {
     struct ssl_ctx_st *tls;  /* NULL: plaintext */
     uint8_t *scratch;        /* LCD_IO_SCRATCH bytes: where plaintext reads land */
     lcd_output *out;
+    lcd_forward *fwd;        /* --forward-nats; NULL: off */
     lcd_sessions *sessions;
     struct evconnlistener *listener;
     struct event *accept_retry;
@@ -88,6 +90,7 @@ typedef struct lcd_server {
     lcd_budget budget; /* --max-partial-bytes (budget.h) */
     struct lcd_conn_list ackq; /* connections owed an ACK after a flush */
     int output_failing;
+    int forward_blocked;     /* --ack-after forward and NATS unreachable: records wait */
     int stopping;
     struct event *drain_timer;
     uint64_t drain_last_bytes;

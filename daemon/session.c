@@ -41,6 +41,15 @@ static void take_off_lru(lcd_sessions *t, lcd_session *s)
     }
 }
 
+lcd_session *lcd_sessions_find(lcd_sessions *t, const char *sid)
+{
+    lcd_session key;
+    memcpy(key.sid, sid, sizeof key.sid);
+    key.sid[LCP_SID_HEX] = '\0';
+    lcd_session **found = tfind(&key, &t->root, cmp_sid);
+    return found ? *found : NULL;
+}
+
 lcd_session *lcd_sessions_get(lcd_sessions *t, const char *sid)
 {
     lcd_session key;

@@ -23,6 +23,7 @@ typedef struct lcd_session {
     char sid[LCP_SID_HEX + 1]; /* first member: the tree compares it */
     uint64_t written;          /* every seq <= this is in the file or was rejected */
     uint64_t queued;           /* every seq <= this is appended to the output or rejected */
+    uint64_t forwarded;        /* --ack-after forward: every seq <= this is in JetStream */
     struct lcd_conn *conn;     /* the connection feeding it, if any */
     unsigned refs;             /* output marks still pending */
     int anonymous;             /* made by the daemon for a peer without HELLO */
@@ -36,6 +37,9 @@ lcd_sessions *lcd_sessions_new(size_t max);
 
 /* Find sid or create it.  The session is taken off the idle list. */
 lcd_session *lcd_sessions_get(lcd_sessions *t, const char *sid);
+
+/* Find sid; NULL when it is not known (nothing is created). */
+lcd_session *lcd_sessions_find(lcd_sessions *t, const char *sid);
 
 /* A fresh anonymous session with a random id, not kept after it is idle. */
 lcd_session *lcd_sessions_anonymous(lcd_sessions *t);

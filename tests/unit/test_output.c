@@ -173,7 +173,7 @@ static void state_hook(int failing, void *arg)
     record('S', arg)->failing = failing;
 }
 
-static const lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, &hook_arg};
+static const lcd_output_hooks hooks = {written_hook, flushed_hook, state_hook, &hook_arg, NULL};
 
 /* Two owners for marks; only their addresses matter. */
 static int owner_a, owner_b;
@@ -1066,7 +1066,7 @@ START_TEST(test_optional_hooks)
     init_fsize();
     struct event_base *b = event_base_new();
     ck_assert_ptr_nonnull(b);
-    lcd_output_hooks h = {plain_written, NULL, NULL, NULL};
+    lcd_output_hooks h = {plain_written, NULL, NULL, NULL, NULL};
     char err[512];
     lcd_output *o = lcd_output_open(b, out_path, &h, err, sizeof err);
     ck_assert_msg(o != NULL, "%s", err);
