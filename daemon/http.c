@@ -247,6 +247,9 @@ static int health(lcd_http *h, char **body)
         o = json_pack("{s:s,s:s,s:b,s:I}", "status", "unhealthy", "reason", why, "disk_full",
                       err == ENOSPC || err == EDQUOT, "pending_bytes",
                       (json_int_t)lcd_output_pending(srv->out));
+    } else if (srv->forward_blocked) {
+        o = json_pack("{s:s,s:s}", "status", "unhealthy", "reason",
+                      "output blocked: --ack-after forward and JetStream cannot be reached");
     } else if (srv->stopping) {
         o = json_pack("{s:s,s:s}", "status", "unhealthy", "reason", "stopping");
     } else {

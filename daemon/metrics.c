@@ -192,20 +192,30 @@ void lcd_metrics_process(struct evbuffer *out)
 typedef struct {
     lcd_server *srv;
     const lcd_http_stats *http;
+    const lcd_fwd_counters *fwd; /* NULL: not forwarding */
 } source;
 
-/* A counter in lcd_counters: its offset.  Anything else: a function. */
+/* Where a value comes from: a uint64_t field of lcd_counters (CNT) or of
+ * the forwarder's lcd_fwd_counters (FWD_*: the metric exists only while
+ * forwarding runs), a function (COUNTER, GAUGE), or a function that
+ * writes labelled samples (LABELLED). */
 typedef struct {
     const char *name, *type, *help;
-    size_t cnt_off;                /* with CNT() */
-    double (*get)(const source *); /* with FN() */
-    void (*emit)(struct evbuffer *, const char *name, const source *); /* labelled families */
+    size_t cnt_off;                /* offset + 1 into lcd_counters */
+    size_t fwd_off;                /* offset + 1 into lcd_fwd_counters */
+    double (*get)(const source *);
+    void (*emit)(struct evbuffer *, const char *name, const source *);
+    int needs_fwd;
 } metric;
 
-#define CNT(name, help, field) {name, "counter", help, offsetof(lcd_counters, field) + 1, NULL, NULL}
-#define COUNTER(name, help, fn) {name, "counter", help, 0, fn, NULL}
-#define GAUGE(name, help, fn) {name, "gauge", help, 0, fn, NULL}
-#define LABELLED(name, type, help, fn) {name, type, help, 0, NULL, fn}
+#define CNT(name, help, field) {name, "counter", help, offsetof(lcd_counters, field) + 1, 0, NULL, NULL, 0}
+#define COUNTER(name, help, fn) {name, "counter", help, 0, 0, fn, NULL, 0}
+#define GAUGE(name, help, fn) {name, "gauge", help, 0, 0, fn, NULL, 0}
+#define LABELLED(name, type, help, fn) {name, type, help, 0, 0, NULL, fn, 0}
+#define FWD_COUNTER(name, help, field) {name, "counter", help, 0, offsetof(lcd_fwd_counters, field) + 1, NULL, NULL, 1}
+#define FWD_GAUGE(name, help, field) {name, "gauge", help, 0, offsetof(lcd_fwd_counters, field) + 1, NULL, NULL, 1}
+#define FWD_FN(name, type, help, fn) {name, type, help, 0, 0, fn, NULL, 1}
+#define FWD_LABELLED(name, type, help, fn) {name, type, help, 0, 0, NULL, fn, 1}
 
 static double open_conns(const source *s) { return (double)s->srv->nconns; }
 static double handshaking(const source *s) { return (double)s->srv->nhandshakes; }
@@ -249,6 +259,22 @@ static void hs_failed(struct evbuffer *out, const char *name, const source *s)
     }
 }
 
+static double fwd_rtt(const source *s) { return s->fwd->rtt_ms / 1000.0; }
+
+/* One sample per state, 1 for the current one (the enum pattern). */
+static void fwd_state(struct evbuffer *out, const char *name, const source *s)
+{
+    static const char *const states[] = {"connecting", "checking-stream", "connected",
+                                         "stream-missing", "reconnecting", "disconnected",
+                                         "stopped"};
+    const char *now = s->fwd->state ? s->fwd->state : "";
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "state=\"%s\"", states[i]);
+        lcd_metrics_sample(out, name, labels, strcmp(now, states[i]) == 0 ? 1 : 0);
+    }
+}
+
 static void build_info(struct evbuffer *out, const char *name, const source *s)
 {
     (void)s;
@@ -289,23 +315,44 @@ static const metric metrics[] = {
     GAUGE("logcollectord_http_connections", "Connections open to the --http server.", http_conns),
     COUNTER("logcollectord_http_requests_total", "Requests answered by the --http server.", http_requests),
     COUNTER("logcollectord_http_connections_evicted_total", "--http connections closed for want of a complete request in time, or to make room.", http_evicted),
+    /* --forward-nats (forward.h), only while it runs */
+    FWD_COUNTER("logcollectord_forward_forwarded_total", "Lines JetStream acknowledged (stored, or known duplicates).", forwarded),
+    FWD_COUNTER("logcollectord_forward_duplicates_total", "Of those, lines JetStream acknowledged as duplicates (sent before).", duplicates),
+    FWD_COUNTER("logcollectord_forward_published_total", "Publish calls to JetStream, resends included.", published),
+    FWD_COUNTER("logcollectord_forward_resends_total", "Times the publish window was sent again from the last acknowledged line.", resends),
+    FWD_COUNTER("logcollectord_forward_lost_total", "Lines given up unsent (--forward-max-files).", lost),
+    FWD_COUNTER("logcollectord_forward_lost_files_total", "Output files gone before they were forwarded to the end.", lost_files),
+    FWD_COUNTER("logcollectord_forward_errors_total", "Failed publishes, negative acknowledgements and timeouts.", errors),
+    FWD_GAUGE("logcollectord_forward_inflight", "Lines published and not yet acknowledged.", inflight),
+    FWD_GAUGE("logcollectord_forward_behind_bytes", "Bytes of output not yet acknowledged by JetStream.", behind_bytes),
+    FWD_GAUGE("logcollectord_forward_files", "Output files held open for forwarding (rotated and unfinished, and the live one).", files),
+    FWD_FN("logcollectord_forward_rtt_seconds", "gauge", "Publish round trip to JetStream (moving average).", fwd_rtt),
+    FWD_LABELLED("logcollectord_forward_state", "gauge", "1 for the forwarder's current state, 0 for the others.", fwd_state),
 };
+
+static double field_value(const metric *m, const source *s)
+{
+    if (m->get)
+        return m->get(s);
+    if (m->fwd_off)
+        return (double)*(const uint64_t *)((const char *)s->fwd + m->fwd_off - 1);
+    return (double)*(const uint64_t *)((const char *)&s->srv->cnt + m->cnt_off - 1);
+}
 
 static void write_metric(struct evbuffer *out, const metric *m, const source *s)
 {
-    lcd_metrics_family(out, m->name, m->type, m->help);
-    if (m->emit) {
-        m->emit(out, m->name, s);
+    if (m->needs_fwd && !s->fwd)
         return;
-    }
-    double v = m->get ? m->get(s)
-                      : (double)*(const uint64_t *)((const char *)&s->srv->cnt + m->cnt_off - 1);
-    lcd_metrics_sample(out, m->name, NULL, v);
+    lcd_metrics_family(out, m->name, m->type, m->help);
+    if (m->emit)
+        m->emit(out, m->name, s);
+    else
+        lcd_metrics_sample(out, m->name, NULL, field_value(m, s));
 }
 
 void lcd_metrics_write(struct evbuffer *out, lcd_server *srv, const lcd_http_stats *http)
 {
-    source s = {srv, http};
+    source s = {srv, http, srv->fwd ? lcd_forward_counters(srv->fwd) : NULL};
     for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
         write_metric(out, &metrics[i], &s);
     lcd_metrics_histogram(out, "logcollectord_output_write_duration_seconds",

@@ -103,8 +103,8 @@ class FullDisk:
         self.tmpfs = mount_tmpfs(self.path, size)
         self.limited = []
 
-    def start(self, t, **kw):
-        d = Daemon(start=False, dir=t, output=self.OUTPUT, **kw)
+    def start(self, t, *extra, **kw):
+        d = Daemon(*extra, start=False, dir=t, output=self.OUTPUT, **kw)
         d.start()
         if not self.tmpfs:
             subprocess.check_call(["prlimit", "--pid", str(d.proc.pid),
