@@ -109,6 +109,7 @@ static void drop_first(lcc_queue *q, lcc_seg *s, lcc_cursor *cur)
     if (cur && cur->seg == s) {
         cur->seg = s->next;
         cur->off = cur->frame = 0;
+        cur->fidx = 0;
     }
     recycle(q, s);
 }
@@ -153,8 +154,10 @@ size_t lcc_queue_release(lcc_queue *q, uint64_t seq, lcc_cursor *cur)
         } else {
             s->head = s->used = 0; /* reuse it from the start */
             s->nrec = s->nfree = 0;
-            if (cur && cur->seg == s)
+            if (cur && cur->seg == s) {
                 cur->off = cur->frame = 0;
+                cur->fidx = 0;
+            }
         }
     }
     return freed;
@@ -183,6 +186,7 @@ void lcc_cursor_reset(lcc_cursor *cur, const lcc_queue *q)
 {
     cur->seg = q->first;
     cur->off = cur->frame = q->first ? q->first->head : 0;
+    cur->fidx = q->first ? q->first->nfree : 0;
     cur->seq = q->head_seq - 1;
 }
 
@@ -195,10 +199,12 @@ int lcc_cursor_batch(lcc_cursor *cur, const lcc_queue *q, lcc_batch *b)
             return 0;
         cur->seg = q->first;
         cur->off = cur->frame = q->first->head;
+        cur->fidx = q->first->nfree;
     }
     while (cur->off == cur->seg->used && cur->seg->next) {
         cur->seg = cur->seg->next;
         cur->off = cur->frame = 0;
+        cur->fidx = 0;
     }
     lcc_seg *s = cur->seg;
     size_t off = cur->off;
@@ -207,6 +213,7 @@ int lcc_cursor_batch(lcc_cursor *cur, const lcc_queue *q, lcc_batch *b)
             b->iov[b->n].iov_base = s->data + off;
             b->iov[b->n].iov_len = s->used - off;
             b->seg[b->n] = s;
+            b->nrec[b->n] = s->nrec;
             b->bytes += s->used - off;
             b->n++;
         }
@@ -225,15 +232,27 @@ uint64_t lcc_cursor_advance(lcc_cursor *cur, const lcc_batch *b, size_t n)
         if (cur->seg != s) {
             cur->seg = s;
             cur->off = cur->frame = 0;
+            cur->fidx = 0;
         }
         size_t take = n < len ? n : len;
         cur->off += take;
         n -= take;
+        if (cur->off == end) {
+            /* All of it: every frame taken into the batch is whole, and
+             * there were b->nrec[i] of them (no need to read each
+             * header, which the calling thread may have just written from
+             * another core). */
+            cur->seq += b->nrec[i] - cur->fidx;
+            cur->fidx = b->nrec[i];
+            cur->frame = end;
+            continue;
+        }
         while (cur->frame + LCP_FRAME_HDR <= end) {
             size_t fend = cur->frame + LCP_FRAME_HDR + get_be32(s->data + cur->frame);
             if (fend > cur->off)
                 break;
             cur->frame = fend;
+            cur->fidx++;
             cur->seq++;
         }
     }
