@@ -262,7 +262,7 @@ BENCH_BIN  := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-build
-bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BENCH_BIN)
+bench-build: $(DAEMON) $(STATIC) $(BUILD)/tests/drivers/lc_flood $(BUILD)/tests/drivers/lc_idle_clients $(BENCH_BIN)
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)
 	@mkdir -p $(dir $@)
