@@ -3,8 +3,11 @@
  */
 #include "queue.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "frame.h"
 
@@ -24,6 +27,29 @@ void lcc_queue_init(lcc_queue *q, uint64_t first_seq, size_t limit)
         q->spare_max = LCC_SPARE_MIN;
 }
 
+/* Map every page of a new segment's data now, in one system call
+ * (MADV_POPULATE_WRITE, Linux 5.14) rather than one page fault per 4 KiB
+ * page as the records fill it: a fault costs a kernel entry and exit each
+ * (expensive under a hypervisor), and 16 of them per segment were ~13% of
+ * the client's CPU when its queue grew.  Older kernels: touch each page. */
+static void populate(char *p, size_t n)
+{
+    static long page;
+    if (!page) {
+        long ps = sysconf(_SC_PAGESIZE);
+        page = ps > 0 ? ps : 4096;
+    }
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+#ifdef MADV_POPULATE_WRITE
+    if (e > a && madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0)
+        return;
+#endif
+    volatile char *v = p;
+    for (size_t i = 0; i < n; i += (size_t)page)
+        v[i] = 0;
+}
+
 static lcc_seg *new_seg(lcc_queue *q, size_t need)
 {
     lcc_seg *s;
@@ -37,6 +63,8 @@ static lcc_seg *new_seg(lcc_queue *q, size_t need)
         if (!s)
             return NULL;
         s->cap = cap;
+        if (cap == LCC_SEG_SIZE)
+            populate(s->data, cap);
     }
     s->next = NULL;
     s->used = s->head = 0;
@@ -50,9 +78,7 @@ lcc_seg *lcc_seg_new_warm(void)
     if (!s)
         return NULL;
     s->cap = LCC_SEG_SIZE;
-    volatile char *p = s->data;
-    for (size_t i = 0; i < LCC_SEG_SIZE; i += 4096)
-        p[i] = 0;
+    populate(s->data, LCC_SEG_SIZE);
     return s;
 }
 
