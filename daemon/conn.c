@@ -47,6 +47,7 @@
 #include "frame.h"
 #include "io.h"
 #include "log.h"
+#include "metrics.h"
 #include "record.h"
 #include "server.h"
 
@@ -126,10 +127,11 @@ static int start_handshake(lcd_conn *c)
 
 /* A handshake failed without an answer to give.  penalize: it was a wrong
  * answer (not a hang-up or a timeout), so the address's score grows. */
-static void hs_failed(lcd_conn *c, const char *why, int penalize)
+static void hs_failed(lcd_conn *c, lcd_hs_reason reason, const char *why, int penalize)
 {
     lcd_server *srv = c->srv;
     srv->cnt.handshakes_failed++;
+    srv->cnt.handshakes_failed_by[reason]++;
     if (penalize) {
         long delay;
         if (lcd_ratelimit_failed(&srv->rl, (const struct sockaddr *)&c->sa, now_ms(), &delay) ==
@@ -137,6 +139,19 @@ static void hs_failed(lcd_conn *c, const char *why, int penalize)
             lcd_ratelimit_release(&srv->rl, (const struct sockaddr *)&c->sa); /* closed now */
     }
     lcd_server_log_limited(srv, LCD_WARN, "handshake from %s failed: %s", c->peer, why);
+}
+
+static lcd_hs_reason hs_reason(lcp_hs_failure f)
+{
+    switch (f) {
+    case LCP_HSF_WRONG_KEY: return LCD_HSR_WRONG_KEY;
+    case LCP_HSF_LEGACY: return LCD_HSR_LEGACY;
+    case LCP_HSF_DIGEST: return LCD_HSR_DIGEST;
+    case LCP_HSF_REJECTED: return LCD_HSR_REJECTED;
+    case LCP_HSF_NONE:
+    case LCP_HSF_BAD_MESSAGE: break;
+    }
+    return LCD_HSR_BAD_MESSAGE;
 }
 
 /* A wrong proof (or another handshake message that fails): its answer
@@ -149,6 +164,7 @@ static void hs_wrong(lcd_conn *c, const lcp_auth_out *out)
     const struct sockaddr *sa = (const struct sockaddr *)&c->sa;
     const char *why = lcp_hs_failure_str(c->hs.failure);
     srv->cnt.handshakes_failed++;
+    srv->cnt.handshakes_failed_by[hs_reason(c->hs.failure)]++;
     long delay;
     lcd_rl_verdict v = lcd_ratelimit_failed(&srv->rl, sa, now_ms(), &delay);
     if (v == LCD_RL_DELAY && (out->len == 0 || out->len > sizeof c->verdict)) {
@@ -687,6 +703,7 @@ static void handle_record(lcd_conn *c, const uint8_t *rec, size_t len)
     free(heap);
     s->queued = seq;
     c->srv->cnt.records_accepted++;
+    c->srv->cnt.client_dropped += lcd_drop_notice_count(rec, len);
 }
 
 /* Authenticated, but others finished their handshakes first and
@@ -716,7 +733,7 @@ static void handle_handshake(lcd_conn *c, const uint8_t *p, size_t len)
     if (r != LCP_HS_DONE)
         return;
     if (adopt_key(c) != 0 || !lcd_server_key_valid(c->srv, &c->key)) {
-        hs_failed(c, "its key was removed during the handshake (or out of memory)", 0);
+        hs_failed(c, LCD_HSR_KEY_REMOVED, "its key was removed during the handshake (or out of memory)", 0);
         set_state(c, ST_CLOSING);
         return;
     }
@@ -890,7 +907,7 @@ static size_t parse_frames(lcd_conn *c, const uint8_t *buf, size_t len, size_t *
             *batch = 1;
         } else if (c->state == ST_HANDSHAKE) {
             /* Before authentication, anything odd just closes. */
-            hs_failed(c, st == LCP_FRAME_OVERSIZE ? "message over 256 bytes" : "not our protocol", 1);
+            hs_failed(c, LCD_HSR_NOT_PROTOCOL, st == LCP_FRAME_OVERSIZE ? "message over 256 bytes" : "not our protocol", 1);
             set_state(c, ST_CLOSING);
         } else {
             protocol_error(c, st == LCP_FRAME_EXT64 ? "8-byte frame lengths are refused"
@@ -965,11 +982,11 @@ static void event_cb(lcd_io *io, int what, void *arg)
             char why[256];
             ERR_error_string_n(tls_err, why, sizeof why);
             if (c->state == ST_HANDSHAKE)
-                hs_failed(c, why, 1);
+                hs_failed(c, LCD_HSR_TLS, why, 1);
             else
                 lcd_log(LCD_INFO, "TLS error from %s: %s", c->peer, why);
         } else if (c->state == ST_HANDSHAKE) {
-            hs_failed(c, "it closed the connection", 0);
+            hs_failed(c, LCD_HSR_CLOSED, "it closed the connection", 0);
         } else if (c->skip || lcd_io_buffered(io) > 0) {
             lcd_log(LCD_INFO, "%s closed the connection in the middle of a frame; "
                     "the partial frame is discarded", c->peer);
@@ -992,6 +1009,6 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (c->state == ST_HANDSHAKE)
-        hs_failed(c, "timed out", 0);
+        hs_failed(c, LCD_HSR_TIMEOUT, "timed out", 0);
     lcd_conn_free(c);
 }

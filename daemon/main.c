@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "http.h"
 #include "privdrop.h"
 #include "publish.h"
 #include "server.h"
@@ -33,6 +34,7 @@
 typedef struct {
     lcd_server srv;
     lcd_notify notify;
+    lcd_http *http; /* --http, or NULL */
 } daemon_state;
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -69,7 +71,8 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 static void raise_fd_limit(long max_clients, long max_handshakes)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)max_clients + (rlim_t)max_handshakes + 64;
+    rlim_t want = (rlim_t)max_clients + (rlim_t)max_handshakes + 64 +
+                  LCD_HTTP_MAX_CONNS + LCD_HTTP_BACKLOG;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
         lcd_log(LCD_WARN, "cannot read the open-file limit (getrlimit RLIMIT_NOFILE: %s); "
                 "--max-clients %ld and --max-handshakes %ld need %llu descriptors: check "
@@ -174,6 +177,11 @@ static int run(const lcd_options *opt)
         lcd_log(LCD_ERR, "%s", err);
         goto out;
     }
+    if (opt->http &&
+        !(d.http = lcd_http_new(base, srv, opt->http, opt->http_allow_remote, err, sizeof err))) {
+        lcd_log(LCD_ERR, "%s", err);
+        goto out;
+    }
     for (int i = 0; i < 4; i++) {
         sigs[i] = evsignal_new(base, signums[i], handlers[i], &d);
         if (!sigs[i] || evsignal_add(sigs[i], NULL) != 0) {
@@ -181,7 +189,8 @@ static int run(const lcd_options *opt)
             goto out;
         }
     }
-    if (lcd_portfile_publish(&pf, srv->host, srv->port, srv->tls != NULL, err, sizeof err) != 0) {
+    if (lcd_portfile_publish(&pf, srv->host, srv->port, srv->tls != NULL,
+                             d.http ? lcd_http_port(d.http) : 0, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
         goto out;
     }
@@ -194,6 +203,9 @@ static int run(const lcd_options *opt)
     lcd_log(LCD_INFO, "listening on %s port %d%s; port file %s; writing %s%s%s", srv->host,
             srv->port, srv->tls ? " (TLS)" : "", opt->port_file, opt->output,
             opt->user ? "; running as " : "", opt->user ? opt->user : "");
+    if (d.http)
+        lcd_log(LCD_INFO, "serving /metrics and /healthz over HTTP on port %d (--http %s)",
+                lcd_http_port(d.http), opt->http);
     if (lcd_notify_ready(&d.notify, srv) != 0)
         goto out;
     if (event_base_dispatch(base) < 0) {
@@ -204,6 +216,7 @@ static int run(const lcd_options *opt)
     lcd_log(LCD_INFO, "stopped");
 out:
     lcd_notify_free(&d.notify);
+    lcd_http_free(d.http);
     for (int i = 0; i < 4; i++)
         if (sigs[i])
             event_free(sigs[i]);

@@ -45,6 +45,8 @@ static const opt_def defs[] = {
     {"tls-cert", OPT_STR, OFF(tls_cert), 0, 0, "PATH", "serve TLS with this certificate chain (PEM); needs --tls-key", 0},
     {"tls-key", OPT_STR, OFF(tls_key), 0, 0, "PATH", "the certificate's private key (PEM)", 0},
     {"tls-client-ca", OPT_STR, OFF(tls_client_ca), 0, 0, "PATH", "require client certificates signed by this CA (PEM)", 0},
+    {"http", OPT_STR, OFF(http), 0, 0, "ADDR:PORT", "serve GET /metrics (Prometheus) and /healthz over HTTP there, e.g. 127.0.0.1:9464 (port 0: the kernel picks, see the port file); default off", 0},
+    {"http-allow-remote", OPT_FLAG, OFF(http_allow_remote), 0, 0, NULL, "allow a non-loopback --http address (plain HTTP, no authentication)", 0},
     {"allow-plaintext", OPT_FLAG, OFF(allow_plaintext), 0, 0, NULL, "allow a non-loopback --bind without TLS", 0},
     {"user", OPT_STR, OFF(user), 0, 0, "NAME", "started as root: open socket, files and keys, then run as NAME", 0},
     {"allow-root", OPT_FLAG, OFF(allow_root), 0, 0, NULL, "allow running as root without --user (not recommended)", 0},

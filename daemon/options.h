@@ -29,6 +29,8 @@ typedef struct {
     int allow_legacy_md5;
     char *tls_cert, *tls_key, *tls_client_ca;
     int allow_plaintext;   /* non-loopback bind without TLS */
+    char *http;            /* --http ADDR:PORT, NULL: off */
+    int http_allow_remote; /* non-loopback --http */
     char *user;            /* drop root to this user after start-up */
     int allow_root;
     int fsync_mode;        /* LCD_FSYNC_* */

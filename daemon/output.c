@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "histogram.h"
 #include "log.h"
 #include "syncer.h"
 #include "options.h"
@@ -74,6 +75,11 @@ struct lcd_output {
     struct event *sync_ev;
     lcd_syncer *syncer;       /* --fsync interval: fdatasync off the loop */
     lcd_output_hooks hooks;
+    /* For /metrics (metrics.c): */
+    uint64_t records;         /* lines appended (one commit is one line) */
+    uint64_t rotations;
+    int last_err;             /* errno of the failure in progress (failing) */
+    lcd_histogram write_hist, sync_hist;
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
@@ -207,6 +213,7 @@ void lcd_output_commit(lcd_output *o, size_t used)
 {
     o->len += used;
     o->appended += used;
+    o->records++;
 }
 
 int lcd_output_mark(lcd_output *o, void *owner, uint64_t seq)
@@ -257,6 +264,8 @@ static void resolve_marks(lcd_output *o)
 
 static void set_failing(lcd_output *o, int failing, int err)
 {
+    if (failing)
+        o->last_err = err;
     if (failing == o->failing)
         return;
     o->failing = failing;
@@ -270,13 +279,26 @@ static void set_failing(lcd_output *o, int failing, int err)
         o->hooks.state(failing, o->hooks.arg);
 }
 
+/* fdatasync on the loop, its time observed. */
+static int timed_fdatasync(lcd_output *o)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = fdatasync(o->fd);
+    int e = errno;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    lcd_histogram_observe(&o->sync_hist, lcd_elapsed_ns(&t0, &t1));
+    errno = e;
+    return rc;
+}
+
 static int sync_now(lcd_output *o)
 {
     if (!o->dirty || o->fsync_mode == LCD_FSYNC_NEVER)
         return 0;
     o->dirty = 0;
     o->syncs++;
-    if (fdatasync(o->fd) == 0)
+    if (timed_fdatasync(o) == 0)
         return 0;
     o->write_errors++;
     lcd_log(LCD_ERR, "cannot sync output file %s to disk: %s; records written before this "
@@ -297,7 +319,10 @@ static void sync_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     int err = 0;
-    int busy = lcd_syncer_poll(o->syncer, &err);
+    uint64_t took_ns = 0;
+    int busy = lcd_syncer_poll(o->syncer, &err, &took_ns);
+    if (took_ns)
+        lcd_histogram_observe(&o->sync_hist, took_ns);
     if (err) {
         o->write_errors++;
         lcd_log(LCD_ERR, "cannot sync output file %s to disk: %s; records written before "
@@ -336,7 +361,7 @@ static int batch_sync(lcd_output *o)
     if (o->fsync_mode != LCD_FSYNC_BATCH || !o->dirty)
         return 0;
     o->syncs++;
-    if (fdatasync(o->fd) != 0)
+    if (timed_fdatasync(o) != 0)
         return errno;
     o->dirty = 0;
     return 0;
@@ -517,7 +542,13 @@ static int write_pending(lcd_output *o, int *wrote)
             rotate_after = 1;
         }
         while (chunk > 0) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             ssize_t n = write(o->fd, o->data + o->off, chunk);
+            int e = errno;
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            lcd_histogram_observe(&o->write_hist, lcd_elapsed_ns(&t0, &t1));
+            errno = e;
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
@@ -670,6 +701,7 @@ static int rotate(lcd_output *o)
         return -1;
     }
     o->rotate_next = 0;
+    o->rotations++;
     lcd_log(LCD_INFO, "rotated output file %s (--rotate-size %ld)", o->path, o->rotate_size);
     return 0;
 }
@@ -740,6 +772,45 @@ static void cut_incomplete_tail(lcd_output *o)
     lcd_log(LCD_WARN, "exiting with %llu bytes of an incomplete last line in output file %s "
             "(a failed write); cut them off: that record was never acknowledged",
             (unsigned long long)n, o->path);
+}
+
+uint64_t lcd_output_records_written(const lcd_output *o)
+{
+    /* Every line appended and not yet written has its newline in
+     * data[off..len): the lines before are in the file.  (Counted here,
+     * at a scrape, not on the record path.) */
+    uint64_t unwritten = 0;
+    const uint8_t *p = o->data + o->off, *end = o->data + o->len;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        unwritten++;
+        p++;
+    }
+    return o->records - unwritten;
+}
+
+uint64_t lcd_output_rotations(const lcd_output *o)
+{
+    return o->rotations;
+}
+
+int lcd_output_last_error(const lcd_output *o)
+{
+    return o->failing ? o->last_err : 0;
+}
+
+const lcd_histogram *lcd_output_write_histogram(const lcd_output *o)
+{
+    return &o->write_hist;
+}
+
+const lcd_histogram *lcd_output_sync_histogram(const lcd_output *o)
+{
+    return &o->sync_hist;
+}
+
+const char *lcd_output_path(const lcd_output *o)
+{
+    return o->path;
 }
 
 uint64_t lcd_output_reopened_missing(const lcd_output *o)

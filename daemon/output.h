@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "histogram.h"
+
 struct event_base;
 
 typedef struct lcd_output lcd_output;
@@ -86,6 +88,15 @@ uint64_t lcd_output_write_errors(const lcd_output *o);
 /* Times the open file was found deleted or renamed without SIGHUP, and the
  * path reopened. */
 uint64_t lcd_output_reopened_missing(const lcd_output *o);
+
+/* For /metrics and /healthz (metrics.c, http.c). */
+uint64_t lcd_output_records_written(const lcd_output *o); /* lines now in files */
+uint64_t lcd_output_rotations(const lcd_output *o);       /* --rotate-size rotations */
+int lcd_output_last_error(const lcd_output *o);           /* errno while failing, else 0 */
+const char *lcd_output_path(const lcd_output *o);
+/* Time of each write(2) and each fdatasync of the output. */
+const lcd_histogram *lcd_output_write_histogram(const lcd_output *o);
+const lcd_histogram *lcd_output_sync_histogram(const lcd_output *o);
 
 void lcd_output_free(lcd_output *o);
 

@@ -61,9 +61,10 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 int lcd_portfile_publish(lcd_portfile *pf, const char *host, int port, int tls,
-                         char *err, size_t errlen)
+                         int http_port, char *err, size_t errlen)
 {
-    lcp_portinfo info = {.port = port, .pid = (long)getpid(), .proto = 1, .tls = tls};
+    lcp_portinfo info = {.port = port, .pid = (long)getpid(), .proto = 1, .tls = tls,
+                         .http_port = http_port};
     snprintf(info.host, sizeof info.host, "%s", host);
     char line[160];
     int len = lcp_portinfo_format(&info, line, sizeof line);

@@ -26,7 +26,7 @@ int lcd_portfile_lock(lcd_portfile *pf, const char *path, char *err, size_t errl
 
 /* Publish host:port atomically. */
 int lcd_portfile_publish(lcd_portfile *pf, const char *host, int port, int tls,
-                         char *err, size_t errlen);
+                         int http_port, char *err, size_t errlen);
 
 /* Remove the port file if it still names this process, and drop the lock. */
 void lcd_portfile_release(lcd_portfile *pf);

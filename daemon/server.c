@@ -498,6 +498,18 @@ void lcd_server_log_limited(lcd_server *srv, int level, const char *fmt, ...)
     va_end(ap);
 }
 
+const char *lcd_hs_reason_key(lcd_hs_reason r)
+{
+    static const char *const keys[LCD_HSR_COUNT] = {
+        [LCD_HSR_BAD_MESSAGE] = "bad_message", [LCD_HSR_WRONG_KEY] = "wrong_key",
+        [LCD_HSR_LEGACY] = "legacy_md5_refused", [LCD_HSR_DIGEST] = "unsupported_digest",
+        [LCD_HSR_REJECTED] = "peer_rejected", [LCD_HSR_NOT_PROTOCOL] = "not_protocol",
+        [LCD_HSR_KEY_REMOVED] = "key_removed", [LCD_HSR_CLOSED] = "closed",
+        [LCD_HSR_TIMEOUT] = "timeout", [LCD_HSR_TLS] = "tls",
+    };
+    return (unsigned)r < LCD_HSR_COUNT ? keys[r] : "unknown";
+}
+
 uint64_t lcd_server_rejected_total(const lcd_server *srv)
 {
     uint64_t n = 0;

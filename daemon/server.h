@@ -24,10 +24,29 @@ struct lcd_conn;
 
 #define LCD_REJECT_REASONS 8 /* indexed by lcp_rec_status */
 
+/* Why a handshake failed, for the handshakes_failed_total{reason} metric. */
+typedef enum {
+    LCD_HSR_BAD_MESSAGE,  /* not a handshake message where one was expected */
+    LCD_HSR_WRONG_KEY,    /* the proof matched no key */
+    LCD_HSR_LEGACY,       /* HMAC-MD5 offered without --allow-legacy-md5 */
+    LCD_HSR_DIGEST,       /* a digest we do not support */
+    LCD_HSR_REJECTED,     /* the peer refused our proof */
+    LCD_HSR_NOT_PROTOCOL, /* a frame that is not ours (or over 256 bytes) */
+    LCD_HSR_KEY_REMOVED,  /* the key went away (SIGHUP) during the handshake */
+    LCD_HSR_CLOSED,       /* the peer hung up */
+    LCD_HSR_TIMEOUT,      /* --handshake-timeout */
+    LCD_HSR_TLS,          /* the TLS handshake failed */
+    LCD_HSR_COUNT
+} lcd_hs_reason;
+
+/* The label value of a reason ("wrong_key"). */
+const char *lcd_hs_reason_key(lcd_hs_reason r);
+
 typedef struct {
     uint64_t conn_total;
     uint64_t conn_refused_full;
     uint64_t handshakes_failed;
+    uint64_t handshakes_failed_by[LCD_HSR_COUNT];
     uint64_t handshakes_delayed; /* failed, answered late: their address kept failing */
     uint64_t handshakes_dropped; /* failed, closed unanswered: too many of the address held */
     uint64_t handshakes_evicted; /* closed unauthenticated to make room (--max-handshakes) */
@@ -37,6 +56,7 @@ typedef struct {
     uint64_t bytes_in;
     uint64_t reads_capped;      /* read batches cut at --max-unwritten */
     uint64_t protocol_errors;
+    uint64_t client_dropped;    /* sum of "dropped" in the clients' drop notices */
 } lcd_counters;
 
 TAILQ_HEAD(lcd_conn_list, lcd_conn);

@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 struct lcd_syncer {
@@ -19,6 +21,7 @@ struct lcd_syncer {
     int busy;    /* a request is queued or running */
     int stop;
     int last_err;
+    uint64_t last_ns; /* how long the last sync took, handed over once */
 };
 
 static void *run(void *arg)
@@ -32,9 +35,14 @@ static void *run(void *arg)
             break;
         int fd = s->fd;
         pthread_mutex_unlock(&s->mu);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int err = fdatasync(fd) == 0 ? 0 : errno;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         close(fd);
         pthread_mutex_lock(&s->mu);
+        int64_t ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+        s->last_ns = ns > 0 ? (uint64_t)ns : 1;
         s->fd = -1;
         s->last_err = err;
         s->busy = 0;
@@ -66,12 +74,14 @@ lcd_syncer *lcd_syncer_new(void)
     return s;
 }
 
-int lcd_syncer_poll(lcd_syncer *s, int *last_err)
+int lcd_syncer_poll(lcd_syncer *s, int *last_err, uint64_t *took_ns)
 {
     pthread_mutex_lock(&s->mu);
     int busy = s->busy;
     *last_err = s->last_err;
     s->last_err = 0;
+    *took_ns = s->last_ns;
+    s->last_ns = 0;
     pthread_mutex_unlock(&s->mu);
     return busy;
 }

@@ -9,13 +9,16 @@
 #ifndef LCD_SYNCER_H
 #define LCD_SYNCER_H
 
+#include <stdint.h>
+
 typedef struct lcd_syncer lcd_syncer;
 
 lcd_syncer *lcd_syncer_new(void);
 
 /* Is a sync running?  Also hands over (once) the errno of the last sync
- * that finished with an error (0 if none). */
-int lcd_syncer_poll(lcd_syncer *s, int *last_err);
+ * that finished with an error (0 if none), and how long the last sync
+ * that finished took (0 if none finished since the last poll). */
+int lcd_syncer_poll(lcd_syncer *s, int *last_err, uint64_t *took_ns);
 
 /* Ask for fdatasync(fd) (the syncer syncs its own dup of fd, so the loop
  * may close or replace fd meanwhile).  Returns 0 when queued, -1 while a

@@ -2,10 +2,12 @@
  * tls.c - see tls.h.
  */
 #include "tls.h"
+#include "keyfile.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -22,6 +24,26 @@ const char *lcd_tls_error(char *buf, size_t len)
     return buf;
 }
 
+/* OpenSSL opens the files itself, blocking: a FIFO planted where a PEM
+ * file belongs would hang the start for good.  Refuse anything that is not
+ * a regular file first, as the key and port files are refused. */
+static int regular_files(const char *const *paths, const char *const *opts, size_t n,
+                         char *err, size_t errlen)
+{
+    char why[512];
+    for (size_t i = 0; i < n; i++) {
+        if (!paths[i])
+            continue;
+        int fd = lcp_open_regular(paths[i], why, sizeof why);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot load %s: %s", opts[i], why);
+            return -1;
+        }
+        close(fd);
+    }
+    return 0;
+}
+
 SSL_CTX *lcd_tls_context(const char *cert, const char *key, const char *client_ca,
                          char *err, size_t errlen)
 {
@@ -30,6 +52,10 @@ SSL_CTX *lcd_tls_context(const char *cert, const char *key, const char *client_c
         snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
         return NULL;
     }
+    const char *paths[] = {cert, key, client_ca};
+    const char *opts[] = {"--tls-cert", "--tls-key", "--tls-client-ca"};
+    if (regular_files(paths, opts, 3, err, errlen) != 0)
+        return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
         snprintf(err, errlen, "cannot create a TLS context: %s", lcd_tls_error(why, sizeof why));

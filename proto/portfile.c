@@ -13,8 +13,11 @@
 int lcp_portinfo_format(const lcp_portinfo *p, char *out, size_t cap)
 {
     /* host is an address literal we produced with inet_ntop: no escaping. */
-    int n = snprintf(out, cap, "{\"host\":\"%s\",\"port\":%d,\"pid\":%ld,\"proto\":%d%s}\n",
-                     p->host, p->port, p->pid, p->proto, p->tls ? ",\"tls\":true" : "");
+    char http[32] = "";
+    if (p->http_port > 0)
+        snprintf(http, sizeof http, ",\"http_port\":%d", p->http_port);
+    int n = snprintf(out, cap, "{\"host\":\"%s\",\"port\":%d,\"pid\":%ld,\"proto\":%d%s%s}\n",
+                     p->host, p->port, p->pid, p->proto, p->tls ? ",\"tls\":true" : "", http);
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -29,11 +32,11 @@ int lcp_portinfo_parse(const char *text, size_t len, lcp_portinfo *p,
         return -1;
     }
     const char *host = NULL;
-    json_int_t port = 0, pid = 0, proto = 0;
+    json_int_t port = 0, pid = 0, proto = 0, http_port = 0;
     int tls = 0;
     int rc = -1;
-    if (json_unpack_ex(o, &je, 0, "{s:s,s:I,s?I,s:I,s?b}", "host", &host, "port", &port,
-                       "pid", &pid, "proto", &proto, "tls", &tls) != 0) {
+    if (json_unpack_ex(o, &je, 0, "{s:s,s:I,s?I,s:I,s?b,s?I}", "host", &host, "port", &port,
+                       "pid", &pid, "proto", &proto, "tls", &tls, "http_port", &http_port) != 0) {
         snprintf(err, errlen, "%s", je.text);
         goto out;
     }
@@ -55,6 +58,7 @@ int lcp_portinfo_parse(const char *text, size_t len, lcp_portinfo *p,
     p->pid = (long)pid;
     p->proto = (int)proto;
     p->tls = tls;
+    p->http_port = http_port > 0 && http_port <= 65535 ? (int)http_port : 0;
     rc = 0;
 out:
     json_decref(o);

@@ -2,7 +2,8 @@
  * portfile.h - the port file's contents: one line of JSON telling clients
  * where the daemon listens, e.g.
  *   {"host":"127.0.0.1","port":43567,"pid":1234,"proto":1}
- * plus "tls":true when the port speaks TLS.
+ * plus "tls":true when the port speaks TLS, and "http_port":N when the
+ * daemon serves /metrics and /healthz (--http).
  * Writing it atomically is the daemon's job (daemon/publish.c); this is
  * only the format, shared with the client.
  */
@@ -19,6 +20,7 @@ typedef struct {
     long pid;
     int proto;
     int tls;  /* the daemon speaks TLS on this port ("tls":true) */
+    int http_port; /* --http's port ("http_port"), 0: none */
 } lcp_portinfo;
 
 /* Returns the line's length (newline included), or -1. */

@@ -89,6 +89,38 @@ def resize_tmpfs(path, size):
           "cannot resize the tmpfs at " + path)
 
 
+class FullDisk:
+    """A small disk (512 KiB) under the test's directory for the daemon's
+    output, "disk/out.jsonl": a tmpfs where mounting is allowed, else
+    RLIMIT_FSIZE on the daemon's process stands in for it.  start() starts
+    a daemon writing there; free() gives the disk room."""
+
+    OUTPUT = "disk/out.jsonl"
+
+    def __init__(self, t, size=512 * 1024):
+        self.path = os.path.join(t, "disk")
+        self.size = size
+        self.tmpfs = mount_tmpfs(self.path, size)
+        self.limited = []
+
+    def start(self, t, **kw):
+        d = Daemon(start=False, dir=t, output=self.OUTPUT, **kw)
+        d.start()
+        if not self.tmpfs:
+            subprocess.check_call(["prlimit", "--pid", str(d.proc.pid),
+                                   "--fsize=%d:unlimited" % self.size])
+            self.limited.append(d.proc.pid)
+        return d
+
+    def free(self):
+        if self.tmpfs:
+            resize_tmpfs(self.path, 64 << 20)
+            return
+        for pid in self.limited:  # a daemon that has exited already is no matter
+            subprocess.call(["prlimit", "--pid", str(pid), "--fsize=unlimited:unlimited"],
+                            stderr=subprocess.DEVNULL)
+
+
 def driver(name):
     return os.path.join(BUILD, "tests", "drivers", name)
 
@@ -393,3 +425,35 @@ def rss_kb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+# ---- the --http face (/metrics, /healthz) -----------------------------------
+
+def http_get(port, path, method="GET", timeout=10, host="127.0.0.1"):
+    """(status, body text, headers dict lower-cased) of one request."""
+    import http.client
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        body = r.read().decode("utf-8", "replace")
+        return r.status, body, {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        c.close()
+
+
+def parse_metrics(text):
+    """The samples of a Prometheus text exposition: {'name{labels}': float}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        out[name] = float(value)
+    return out
+
+
+def metrics(port):
+    status, body, _ = http_get(port, "/metrics")
+    check(status == 200, "GET /metrics: %d %s" % (status, body[:200]))
+    return parse_metrics(body)

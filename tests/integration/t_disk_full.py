@@ -8,21 +8,15 @@ import os
 import subprocess
 import time
 
-from lctest import Daemon, check, driver, main, mount_tmpfs, resize_tmpfs, spawn, tmpdir, wait_for
+from lctest import FullDisk, Daemon, check, driver, main, spawn, tmpdir, wait_for
 
 N = 20000
 
 
 def scenario():
     t = tmpdir()
-    disk = os.path.join(t, "disk")
-    use_tmpfs = mount_tmpfs(disk, 512 * 1024)
-    if not use_tmpfs:
-        os.makedirs(disk)
-    d = Daemon(start=False, dir=t, output="disk/out.jsonl")
-    d.start()
-    if not use_tmpfs:
-        subprocess.check_call(["prlimit", "--pid", str(d.proc.pid), "--fsize=524288:unlimited"])
+    disk = FullDisk(t)
+    d = disk.start(t)
     clients = [spawn([driver("lc_stream"), "--count", str(N), "--flush", "--app", "c%d" % i],
                      env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i in range(2)]
@@ -36,10 +30,7 @@ def scenario():
     check(all(c.poll() is None for c in clients), "a client finished while the disk was full")
     check(d.proc.poll() is None, "daemon died on a full disk")
     check(os.path.getsize(d.output) == size_full, "file grew while the disk was full")
-    if use_tmpfs:
-        resize_tmpfs(disk, 64 << 20)
-    else:
-        subprocess.check_call(["prlimit", "--pid", str(d.proc.pid), "--fsize=unlimited:unlimited"])
+    disk.free()
     for c in clients:
         out, err = c.communicate(timeout=120)
         check(c.returncode == 0 and out.split() == ["sent", str(N), "acked"],

@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 
-from lctest import Daemon, Failure, check, driver, main, mount_tmpfs, resize_tmpfs, spawn, tmpdir, wait_for
+from lctest import FullDisk, Daemon, Failure, check, driver, main, spawn, tmpdir, wait_for
 
 N = 20000
 
@@ -31,14 +31,8 @@ def whole_lines(path):
 
 def scenario():
     t = tmpdir()
-    disk = os.path.join(t, "disk")
-    use_tmpfs = mount_tmpfs(disk, 512 * 1024)
-    if not use_tmpfs:
-        os.makedirs(disk)
-    d = Daemon(start=False, dir=t, output="disk/out.jsonl")
-    d.start()
-    if not use_tmpfs:
-        subprocess.check_call(["prlimit", "--pid", str(d.proc.pid), "--fsize=524288:unlimited"])
+    disk = FullDisk(t)
+    d = disk.start(t)
     clients = [spawn([driver("lc_stream"), "--count", str(N), "--flush", "--app", "c%d" % i],
                      env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i in range(2)]
@@ -50,10 +44,7 @@ def scenario():
     old_size = os.path.getsize(rotated)
     old = whole_lines(rotated)      # cut back to whole lines while the disk is full
     check(all(c.poll() is None for c in clients), "a client finished while the disk was full")
-    if use_tmpfs:
-        resize_tmpfs(disk, 64 << 20)
-    else:
-        subprocess.check_call(["prlimit", "--pid", str(d.proc.pid), "--fsize=unlimited:unlimited"])
+    disk.free()
     for c in clients:
         out, err = c.communicate(timeout=120)
         check(c.returncode == 0 and out.split() == ["sent", str(N), "acked"],

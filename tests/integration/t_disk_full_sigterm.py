@@ -16,7 +16,7 @@ import os
 import signal
 import subprocess
 
-from lctest import Daemon, Failure, check, driver, main, mount_tmpfs, resize_tmpfs, spawn, tmpdir, wait_for
+from lctest import FullDisk, Daemon, Failure, check, driver, main, spawn, tmpdir, wait_for
 
 N = 20000
 
@@ -35,14 +35,8 @@ def whole_lines(path):
 
 def scenario():
     t = tmpdir()
-    disk = os.path.join(t, "disk")
-    use_tmpfs = mount_tmpfs(disk, 512 * 1024)
-    if not use_tmpfs:
-        os.makedirs(disk)
-    d = Daemon(start=False, dir=t, output="disk/out.jsonl")
-    d.start()
-    if not use_tmpfs:
-        subprocess.check_call(["prlimit", "--pid", str(d.proc.pid), "--fsize=524288:unlimited"])
+    disk = FullDisk(t)
+    d = disk.start(t)
     p = spawn([driver("lc_stream"), "--count", str(N), "--flush", "--block-ms", "120000",
                "--flush-ms", "120000"],
               env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -52,10 +46,8 @@ def scenario():
     cut = [l for l in d.stderr().splitlines() if "incomplete last line" in l]
     check(p.poll() is None, "the client gave up")
 
-    if use_tmpfs:
-        resize_tmpfs(disk, 64 << 20)
-    d2 = Daemon(start=False, dir=t, output="disk/out.jsonl")
-    d2.start()
+    disk.free()
+    d2 = Daemon(dir=t, output=disk.OUTPUT)
     out, err = p.communicate(timeout=120)
     check(p.returncode == 0 and out.split() == ["sent", str(N), "acked"], "driver: %r %r" % (out, err))
     d2.stop()

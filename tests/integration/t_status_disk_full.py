@@ -12,22 +12,16 @@ import socket
 import subprocess
 import time
 
-from lctest import (CLI, Daemon, authed, check, driver, hello, main, mount_tmpfs, read_until_ack,
-                    resize_tmpfs, run, send_frame, spawn, tmpdir, wait_for)
+from lctest import (FullDisk, CLI, Daemon, authed, check, driver, hello, main, read_until_ack,
+                    run, send_frame, spawn, tmpdir, wait_for)
 
 N = 20000
 
 
 def scenario():
     t = tmpdir()
-    disk = os.path.join(t, "disk")
-    use_tmpfs = mount_tmpfs(disk, 512 * 1024)
-    if not use_tmpfs:
-        os.makedirs(disk)
-    d = Daemon(start=False, dir=t, output="disk/out.jsonl")
-    d.start()
-    if not use_tmpfs:
-        subprocess.check_call(["prlimit", "--pid", str(d.proc.pid), "--fsize=524288:unlimited"])
+    disk = FullDisk(t)
+    d = disk.start(t)
     stream = spawn([driver("lc_stream"), "--count", str(N), "--flush", "--app", "stream"],
                    env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: "cannot write output file" in d.stderr(), 30, "the write failure")
@@ -66,10 +60,7 @@ def scenario():
     size_full = os.path.getsize(d.output)
     check(d.proc.poll() is None and stream.poll() is None, "a process ended while full")
 
-    if use_tmpfs:
-        resize_tmpfs(disk, 64 << 20)
-    else:
-        subprocess.check_call(["prlimit", "--pid", str(d.proc.pid), "--fsize=unlimited:unlimited"])
+    disk.free()
     read_until_ack(c, 1, timeout=30)
     out, err = stream.communicate(timeout=120)
     check(stream.returncode == 0 and out.split() == ["sent", str(N), "acked"],

@@ -146,3 +146,51 @@ class StalePortFile(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NotRegularFiles(unittest.TestCase):
+    """A FIFO (or any non-regular file) where the key or port file belongs
+    is refused at once with a clear error, as the C library refuses it:
+    open() of a FIFO with no writer would block the program forever."""
+
+    def setUp(self):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="lcpy-fifo-")
+        self.fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(self.fifo)
+
+    def tearDown(self):
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def refused_quickly(self, fn, exc):
+        import threading
+        out = {}
+
+        def run():
+            try:
+                fn()
+            except Exception as e:        # noqa: BLE001 - reported below
+                out["e"] = e
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        t.join(5)
+        if t.is_alive():
+            # unblock the hung open() so the thread ends
+            fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.close(fd)
+            self.fail("reading a FIFO blocked")
+        self.assertIsInstance(out.get("e"), exc)
+        self.assertIn("not a regular file", str(out["e"]))
+        self.assertIn(self.fifo, str(out["e"]))
+
+    def test_key_file_fifo(self):
+        self.refused_quickly(lambda: protocol.read_key(self.fifo), logcollect.KeyFileError)
+
+    def test_port_file_fifo(self):
+        self.refused_quickly(lambda: protocol.read_portfile(self.fifo), logcollect.PortFileError)
+
+    def test_client_with_key_fifo(self):
+        self.refused_quickly(lambda: logcollect.Client(port_file=self.fifo + ".none",
+                                                       key_file=self.fifo),
+                             logcollect.KeyFileError)

@@ -12,6 +12,9 @@ is the same on every Python from 3.8 on and never needs the daemon's
 --allow-legacy-md5.
 """
 
+import errno
+import os
+import stat
 import hashlib
 import hmac
 import json
@@ -107,11 +110,31 @@ def parse_keyfile(text, path=None):
     return keys
 
 
+def read_small(path, limit):
+    """At most limit bytes of the regular file at path.  Opened without
+    blocking and refused unless regular, as the C library does: a FIFO or
+    a device put where a key or port file belongs must not hang the
+    program (open() of a FIFO with no writer blocks forever)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks, size = [], 0
+        while size < limit:
+            b = os.read(fd, limit - size)
+            if not b:
+                break
+            chunks.append(b)
+            size += len(b)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_key(path):
     """The first key of the key file at path (the one a client uses)."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read(KEYFILE_MAX + 1)
+        raw = read_small(path, KEYFILE_MAX + 1)
     except OSError as e:
         raise KeyFileError("cannot read key file %s: %s (it must hold logcollectord's "
                            "key; set LOGCOLLECT_KEY_FILE)" % (path, e.strerror or e)) from None
@@ -181,8 +204,7 @@ def parse_portfile(text, path="(text)"):
 
 def read_portfile(path):
     try:
-        with open(path, "rb") as f:
-            raw = f.read(PORTFILE_MAX + 1)
+        raw = read_small(path, PORTFILE_MAX + 1)
     except OSError as e:
         raise PortFileError("cannot read port file %s: %s (is logcollectord running? "
                             "set LOGCOLLECT_PORT_FILE)" % (path, e.strerror or e)) from None
