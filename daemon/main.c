@@ -68,11 +68,12 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 /* Each connection is a file descriptor: make sure --max-clients and
  * --max-handshakes fit.  (Short of them, accept() fails with EMFILE and
  * server.c closes the oldest connection in the handshake to make room.) */
-static void raise_fd_limit(long max_clients, long max_handshakes)
+/* http: --http is on, its connections need descriptors too. */
+static void raise_fd_limit(long max_clients, long max_handshakes, int http)
 {
     struct rlimit rl;
     rlim_t want = (rlim_t)max_clients + (rlim_t)max_handshakes + 64 +
-                  LCD_HTTP_MAX_CONNS + LCD_HTTP_BACKLOG;
+                  (http ? LCD_HTTP_MAX_CONNS + LCD_HTTP_BACKLOG : 0);
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
         lcd_log(LCD_WARN, "cannot read the open-file limit (getrlimit RLIMIT_NOFILE: %s); "
                 "--max-clients %ld and --max-handshakes %ld need %llu descriptors: check "
@@ -153,7 +154,7 @@ static int run(const lcd_options *opt)
     int status = 1;
     int output_lock = -1;
     memset(&d, 0, sizeof d);
-    raise_fd_limit(opt->max_clients, opt->max_handshakes);
+    raise_fd_limit(opt->max_clients, opt->max_handshakes, opt->http != NULL);
 
     if (lcd_portfile_lock(&pf, opt->port_file, err, sizeof err) != 0) {
         lcd_log(LCD_ERR, "%s", err);
