@@ -312,7 +312,7 @@ BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-build
 bench-build: $(DAEMON) $(STATIC) $(CLI) $(BUILD)/tests/drivers/lc_flood $(BUILD)/tests/drivers/lc_stream \
-             $(BENCH_BIN) \
+             $(BUILD)/tests/drivers/lc_idle_clients $(BENCH_BIN) \
              $(if $(filter 1,$(NATS)),$(BUILD)/tests/drivers/nats_dump $(BUILD)/tests/drivers/nats_pub)
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_common.h $(STATIC)

@@ -82,8 +82,13 @@ struct lc_options {
 #define LCC_BACKOFF_MIN_MS 50
 #define LCC_BACKOFF_MAX_MS 5000
 /* With records in flight the sender does not ask to be woken for new
- * ones: it looks again when the ACK comes, or after this long. */
+ * ones: it looks again when the ACK comes, or after this long.  If that
+ * passes with no ACK (a slow daemon, or one withholding ACKs because its
+ * disk is full), it asks to be woken like an idle sender and doubles the
+ * timeout up to LCC_INFLIGHT_POLL_MAX_MS (a safety net only: nothing
+ * depends on it), back to the start on any progress. */
 #define LCC_INFLIGHT_POLL_MS 1
+#define LCC_INFLIGHT_POLL_MAX_MS 1000
 /* A connection that lasted this long resets the backoff. */
 #define LCC_HEALTHY_MS 1000
 /* After ERROR 102 the daemon closes within 5 s; we wait at most this. */

@@ -3,8 +3,11 @@
  */
 #include "queue.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "frame.h"
 
@@ -24,6 +27,29 @@ void lcc_queue_init(lcc_queue *q, uint64_t first_seq, size_t limit)
         q->spare_max = LCC_SPARE_MIN;
 }
 
+/* Map every page of a new segment's data now, in one system call
+ * (MADV_POPULATE_WRITE, Linux 5.14) rather than one page fault per 4 KiB
+ * page as the records fill it: a fault costs a kernel entry and exit each
+ * (expensive under a hypervisor), and 16 of them per segment were ~13% of
+ * the client's CPU when its queue grew.  Older kernels: touch each page. */
+static void populate(char *p, size_t n)
+{
+    static long page;
+    if (!page) {
+        long ps = sysconf(_SC_PAGESIZE);
+        page = ps > 0 ? ps : 4096;
+    }
+    uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~((uintptr_t)page - 1);
+#ifdef MADV_POPULATE_WRITE
+    if (e > a && madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0)
+        return;
+#endif
+    volatile char *v = p;
+    for (size_t i = 0; i < n; i += (size_t)page)
+        v[i] = 0;
+}
+
 static lcc_seg *new_seg(lcc_queue *q, size_t need)
 {
     lcc_seg *s;
@@ -37,6 +63,8 @@ static lcc_seg *new_seg(lcc_queue *q, size_t need)
         if (!s)
             return NULL;
         s->cap = cap;
+        if (cap == LCC_SEG_SIZE)
+            populate(s->data, cap);
     }
     s->next = NULL;
     s->used = s->head = 0;
@@ -50,9 +78,7 @@ lcc_seg *lcc_seg_new_warm(void)
     if (!s)
         return NULL;
     s->cap = LCC_SEG_SIZE;
-    volatile char *p = s->data;
-    for (size_t i = 0; i < LCC_SEG_SIZE; i += 4096)
-        p[i] = 0;
+    populate(s->data, LCC_SEG_SIZE);
     return s;
 }
 
@@ -109,6 +135,7 @@ static void drop_first(lcc_queue *q, lcc_seg *s, lcc_cursor *cur)
     if (cur && cur->seg == s) {
         cur->seg = s->next;
         cur->off = cur->frame = 0;
+        cur->fidx = 0;
     }
     recycle(q, s);
 }
@@ -153,8 +180,10 @@ size_t lcc_queue_release(lcc_queue *q, uint64_t seq, lcc_cursor *cur)
         } else {
             s->head = s->used = 0; /* reuse it from the start */
             s->nrec = s->nfree = 0;
-            if (cur && cur->seg == s)
+            if (cur && cur->seg == s) {
                 cur->off = cur->frame = 0;
+                cur->fidx = 0;
+            }
         }
     }
     return freed;
@@ -183,6 +212,7 @@ void lcc_cursor_reset(lcc_cursor *cur, const lcc_queue *q)
 {
     cur->seg = q->first;
     cur->off = cur->frame = q->first ? q->first->head : 0;
+    cur->fidx = q->first ? q->first->nfree : 0;
     cur->seq = q->head_seq - 1;
 }
 
@@ -195,10 +225,12 @@ int lcc_cursor_batch(lcc_cursor *cur, const lcc_queue *q, lcc_batch *b)
             return 0;
         cur->seg = q->first;
         cur->off = cur->frame = q->first->head;
+        cur->fidx = q->first->nfree;
     }
     while (cur->off == cur->seg->used && cur->seg->next) {
         cur->seg = cur->seg->next;
         cur->off = cur->frame = 0;
+        cur->fidx = 0;
     }
     lcc_seg *s = cur->seg;
     size_t off = cur->off;
@@ -207,6 +239,7 @@ int lcc_cursor_batch(lcc_cursor *cur, const lcc_queue *q, lcc_batch *b)
             b->iov[b->n].iov_base = s->data + off;
             b->iov[b->n].iov_len = s->used - off;
             b->seg[b->n] = s;
+            b->nrec[b->n] = s->nrec;
             b->bytes += s->used - off;
             b->n++;
         }
@@ -225,15 +258,27 @@ uint64_t lcc_cursor_advance(lcc_cursor *cur, const lcc_batch *b, size_t n)
         if (cur->seg != s) {
             cur->seg = s;
             cur->off = cur->frame = 0;
+            cur->fidx = 0;
         }
         size_t take = n < len ? n : len;
         cur->off += take;
         n -= take;
+        if (cur->off == end) {
+            /* All of it: every frame taken into the batch is whole, and
+             * there were b->nrec[i] of them (no need to read each
+             * header, which the calling thread may have just written from
+             * another core). */
+            cur->seq += b->nrec[i] - cur->fidx;
+            cur->fidx = b->nrec[i];
+            cur->frame = end;
+            continue;
+        }
         while (cur->frame + LCP_FRAME_HDR <= end) {
             size_t fend = cur->frame + LCP_FRAME_HDR + get_be32(s->data + cur->frame);
             if (fend > cur->off)
                 break;
             cur->frame = fend;
+            cur->fidx++;
             cur->seq++;
         }
     }

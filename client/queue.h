@@ -58,6 +58,7 @@ typedef struct {
     lcc_seg *seg; /* NULL: at the start of the (then empty) queue */
     size_t off;
     size_t frame;
+    uint64_t fidx; /* frames of seg before frame (seg->nrec counts alike) */
     uint64_t seq;
 } lcc_cursor;
 
@@ -65,6 +66,8 @@ typedef struct {
 typedef struct {
     struct iovec iov[LCC_IOV_MAX];
     lcc_seg *seg[LCC_IOV_MAX];
+    uint64_t nrec[LCC_IOV_MAX]; /* seg[i]->nrec when taken: its frames up
+                                 * to the end of iov[i] */
     int n;
     size_t bytes;
 } lcc_batch;

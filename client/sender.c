@@ -339,13 +339,17 @@ static int session(lc_client *c, link_state *ls)
 
     lcc_batch b;
     int want_out = 0, send_err = 0;
+    int poll_ms = LCC_INFLIGHT_POLL_MS; /* the in-flight timeout, backing off */
     int64_t drain_deadline = 0;
     for (;;) {
         int r = read_input(c, ls);
         if (ls->draining && !drain_deadline)
             drain_deadline = lcc_now_ms() + LCC_DRAIN_MAX_MS;
         pthread_mutex_lock(&c->mu);
+        uint64_t acked_before = c->acked;
         apply(c, ls, 1);
+        if (c->acked != acked_before)
+            poll_ms = LCC_INFLIGHT_POLL_MS;
         if (r == 0 && send_err)
             r = lost(c, ls, LC_ECLOSED, "lost the connection to logcollectord at %s: %s",
                      cn->peer, lcc_io_strerror(cn, send_err));
@@ -360,9 +364,14 @@ static int session(lc_client *c, link_state *ls)
          * sender looks at the queue again: log calls need not wake it (an
          * eventfd write each time the daemon answered quickly was most of
          * lc_log's cost).  A short poll timeout bounds the wait if the ACK
-         * is slow. */
+         * is slow; once that has passed without one, the sender asks to be
+         * woken for new records and backs off (LCC_INFLIGHT_POLL_MAX_MS):
+         * a daemon withholding ACKs must not make it spin. */
         int inflight = c->cur.seq > c->acked;
-        c->sender_idle = n == 0 && !want_out && !ls->draining && !inflight;
+        if (n > 0)
+            poll_ms = LCC_INFLIGHT_POLL_MS;
+        c->sender_idle = n == 0 && !want_out && !ls->draining &&
+                         (!inflight || poll_ms > LCC_INFLIGHT_POLL_MS);
         int refill = want_spares(c);
         pthread_mutex_unlock(&c->mu);
         if (refill)
@@ -406,7 +415,7 @@ static int session(lc_client *c, link_state *ls)
             {.fd = cn->fd, .events = (short)(in_ev | (want_out ? out_ev : 0))},
             {.fd = c->wakefd, .events = POLLIN},
         };
-        int timeout = inflight && n == 0 ? LCC_INFLIGHT_POLL_MS : -1;
+        int timeout = inflight && n == 0 ? poll_ms : -1;
         if (ls->draining) {
             timeout = remaining_ms(drain_deadline);
             if (timeout == 0)
@@ -424,6 +433,9 @@ static int session(lc_client *c, link_state *ls)
                 drain_wake(c);
             if (p[0].revents & (out_ev | POLLERR | POLLHUP))
                 want_out = 0;
+        } else if (pr == 0 && timeout == poll_ms) {
+            poll_ms = poll_ms * 2 < LCC_INFLIGHT_POLL_MAX_MS ? poll_ms * 2
+                                                             : LCC_INFLIGHT_POLL_MAX_MS;
         }
     }
 }

@@ -501,11 +501,18 @@ class Harness:
         self.idle = []
         self.http_scrapes = {}  # scrape interval -> [(scrapes, failures)] per run
         self.http_cost = None
+        self.client_idle = []   # dicts from lc_idle_clients, with "case" and "build"
+        self.base = os.path.abspath(args.base_build) if args.base_build else None
         self.t_start = time.time()
         self.load_start = loadavg()
 
-    def bin(self, name):
-        return os.path.join(self.build, "bench", name)
+    def bin(self, name, build=None):
+        return os.path.join(build or self.build, "bench", name)
+
+    def builds(self):
+        """(label, build folder) for the client-side cases: this build, and
+        the --base-build one (\"before\") when given."""
+        return [("after", self.build)] + ([("before", self.base)] if self.base else [])
 
     def add(self, key, res):
         self.results.setdefault(key, []).append(res)
@@ -544,17 +551,30 @@ class Harness:
             subject.cleanup()
 
     # -- loaders ---------------------------------------------------------------
-    def lib_loader(self, procs, records, mode="json"):
+    def lib_loader(self, procs, records, mode="json", build=None, queue=None):
         def load(d):
             per = max(1, records // procs)
-            out, ccpu = run_tool([self.bin("lc_e2e"), "--procs", str(procs), "--records",
-                                  str(per), "--mode", mode, "--port-file", d.port_file,
-                                  "--key-file", self.key], timeout=600)
+            cmd = [self.bin("lc_e2e", build), "--procs", str(procs), "--records",
+                   str(per), "--mode", mode, "--port-file", d.port_file, "--key-file", self.key]
+            if queue:
+                cmd += ["--queue", str(queue)]
+            out, ccpu = run_tool(cmd, timeout=600)
             r = parse_words(out.strip().splitlines()[-1])
             if int(r["failed"]) or int(r["dropped"]):
                 raise RuntimeError(out)
-            return float(r["rate"]), per * procs, ccpu, r
+            # lc_e2e makes its records once on its own before the clock
+            # (format_cpu_seconds; older lc_e2e: absent): not part of the run.
+            fmt = float(r.get("format_cpu_seconds", 0) or 0)
+            r["format_cpu_per_m"] = fmt / (per * procs) * 1e6 if fmt else None
+            return float(r["rate"]), per * procs, ccpu - fmt, r
         return load
+
+    def lib_loader_small(self, procs, records):
+        """LC_FULL_BLOCK that actually blocks: a 1 MiB queue."""
+        return self.lib_loader(procs, records, queue=1 << 20)
+
+    def lib_loader_base(self, procs, records):
+        return self.lib_loader(procs, records, build=self.base)
 
     def wire_loader(self, conns, records):
         def load(d):
@@ -581,8 +601,13 @@ class Harness:
     # -- cases -----------------------------------------------------------------
     def subjects(self):
         """(name, factory, loader-maker) for the throughput case."""
-        s = [("logcollect (library)", lambda: Daemon(self), self.lib_loader),
-             ("logcollect (wire)", lambda: Daemon(self), self.wire_loader)]
+        s = [("logcollect (library)", lambda: Daemon(self), self.lib_loader)]
+        if self.base:
+            s.append(("logcollect (library), before", lambda: Daemon(self),
+                      self.lib_loader_base))
+        s.append(("logcollect (library, 1 MiB queue)", lambda: Daemon(self),
+                  self.lib_loader_small))
+        s.append(("logcollect (wire)", lambda: Daemon(self), self.wire_loader))
         if self.args.peers:
             if syslogng_paths()[0]:
                 s.append(("syslog-ng tuned",
@@ -691,23 +716,64 @@ class Harness:
     def case_latency(self):
         secs = 2 if self.args.quick else 10
         runs = 1 if self.args.quick else 3
-        log(f"== latency: 50,000 records/s for {secs} s, {runs} runs")
+        log(f"== latency: 50,000 records/s for {secs} s, {runs} runs, paced by "
+            "clock_nanosleep and by spinning")
         for r in range(runs):
-            d = Daemon(self, tag="lat")
-            try:
-                d.start()
-                out, _ = run_tool([self.bin("lc_latency"), "--out", d.out, "--rate", "50000",
-                                   "--seconds", str(secs), "--port-file", d.port_file,
-                                   "--key-file", self.key], timeout=secs + 120)
-                kv = parse_kv(out.strip().splitlines()[-1])
-                self.latency.append(kv)
-                log(f"  p50 {kv['p50']} us  p99 {kv['p99']} us  p99.9 {kv['p999']} us  "
-                    f"max {kv['max']} us  lost {kv['lost']}  late calls {kv['late_calls']}")
-            except Exception as e:
-                self.fail(("latency", "logcollect", 1), e)
-            finally:
-                d.stop()
-                d.cleanup()
+            for label, build in self.builds():
+                for pace in ("sleep", "spin"):
+                    if label == "before" and pace == "spin":
+                        continue  # the old lc_latency has no --pace (it sleeps)
+                    d = Daemon(self, tag="lat")
+                    try:
+                        d.start()
+                        out, _ = run_tool([self.bin("lc_latency", build), "--out", d.out,
+                                           "--rate", "50000", "--seconds", str(secs),
+                                           "--port-file", d.port_file, "--key-file", self.key]
+                                          + (["--pace", pace] if label == "after" else []),
+                                          timeout=secs + 120, ok=(0, 1))
+                        kv = parse_kv(out.strip().splitlines()[-1])
+                        kv["pace"], kv["build"] = pace, label
+                        self.latency.append(kv)
+                        log(f"  {label} {pace}: p50 {kv['p50']} us  p99 {kv['p99']} us  "
+                            f"p99.9 {kv['p999']} us  max {kv['max']} us  lost {kv['lost']}  "
+                            f"late calls {kv['late_calls']}")
+                    except Exception as e:
+                        self.fail(("latency", f"logcollect {label} {pace}", 1), e)
+                    finally:
+                        d.stop()
+                        d.cleanup()
+
+    def case_idle(self):
+        """lc_idle_clients: 100 clients with nothing to send, and 100 whose
+        records the daemon does not acknowledge (RLIMIT_FSIZE 0 on it stands
+        in for a full disk), 10 s each."""
+        secs = 2 if self.args.quick else 10
+        runs = 1 if self.args.quick else 3
+        log(f"== idle clients: 100 idle, 100 waiting for withheld ACKs; {secs} s, {runs} runs")
+        for r in range(runs):
+            for label, build in self.builds():
+                for case, records in (("idle", 0), ("acks withheld", 20)):
+                    d = Daemon(self, tag="idlec")
+                    try:
+                        d.start()
+                        if records:
+                            subprocess.run(["prlimit", "--pid", str(d.pid), "--fsize=0:unlimited"],
+                                           check=True)
+                        exe = os.path.join(build, "tests", "drivers", "lc_idle_clients")
+                        env = dict(os.environ, LOGCOLLECT_PORT_FILE=d.port_file,
+                                   LOGCOLLECT_KEY_FILE=self.key)
+                        out, _ = run_tool([exe, "--clients", "100", "--records", str(records),
+                                           "--seconds", str(secs)], timeout=secs + 120, env=env)
+                        kv = parse_kv(out.strip().splitlines()[-1])
+                        kv["case"], kv["build"] = case, label
+                        self.client_idle.append(kv)
+                        log(f"  {label} {case}: {kv['cpu_s']} CPU-s in {kv['seconds']} s, "
+                            f"{kv['wakeups_per_client_s']} wake-ups/s per client")
+                    except Exception as e:
+                        self.fail(("idle", f"{label} {case}", 100), e)
+                    finally:
+                        d.stop()
+                        d.cleanup()
 
     def case_memory(self):
         runs = 1 if self.args.quick else 3
@@ -801,12 +867,12 @@ class Harness:
         log(f"== calling-thread cost: lc_log vs syslog(3), {calls:,} calls x {rounds} rounds, "
             f"{runs} runs; syslog: {how}")
         try:
-            for r in range(runs):
+            for r, (label, build) in [(r, b) for r in range(runs) for b in self.builds()]:
                 d = Daemon(self, tag="cost")
                 try:
                     d.start()
-                    cmd = [self.bin("lc_cost"), "--calls", str(calls), "--rounds", str(rounds),
-                           "--port-file", d.port_file, "--key-file", self.key]
+                    cmd = [self.bin("lc_cost", build), "--calls", str(calls), "--rounds",
+                           str(rounds), "--port-file", d.port_file, "--key-file", self.key]
                     if sp is not None:
                         cmd = wrap + cmd + ["--syslog"]
                     out, _ = run_tool(cmd, timeout=300)
@@ -815,6 +881,7 @@ class Harness:
                         w = line.split()
                         if len(w) >= 2:
                             res.setdefault(w[0], {}).update(parse_kv(line))
+                    res["build"] = label
                     self.cost.append(res)
                     lc = res.get("lc_log", {})
                     sl = res.get("syslog", {})
@@ -950,6 +1017,55 @@ class Harness:
         except Exception as e:  # a failed case is reported, not fatal
             self.fail(("nats", "nats_bench", 1), e)
 
+    def fmt_format_cpu(self, k):
+        v = [x["extra"].get("format_cpu_per_m") for x in self.results.get(k, [])
+             if isinstance(x.get("extra"), dict)]
+        v = [x for x in v if x]
+        return fmt_range(v, '{:.2f}') if v else "–"
+
+    def report_issue13_targets(self, w):
+        """The client-side targets of issue 13, in the targets table."""
+        for n, want in ((8, 2), (1, 3)):
+            ours = self.med(("tput", "logcollect (library)", n), "rate")
+            bp, bpn = self.best_peer(n)
+            if ours and bp:
+                w(f"| LC_FULL_BLOCK, {n} process{'es' if n > 1 else ''}: ≥ {want}x best peer | "
+                  f"{ours:,.0f} rec/s = {ours / bp:.2f}x | {bpn} {bp:,.0f} rec/s | "
+                  f"{'met' if ours >= want * bp else 'NOT met'} |")
+        for n, want in ((1, 0.35), (8, 0.5)):
+            k = ("tput", "logcollect (library)", n)
+            c = self.med(k, "client_cpu_per_m")
+            if c:
+                f = [x["extra"].get("format_cpu_per_m") or 0 for x in self.results.get(k, [])]
+                lib = c - statistics.median(f) if f else c
+                w(f"| client CPU-s per 1M records, {n} process{'es' if n > 1 else ''}, "
+                  f"formatting excluded: ≤ {want} | {lib:.2f} s ({c:.2f} with formatting) | "
+                  f"– | {'met' if lib <= want else 'NOT met'} |")
+        lc = [c["lc_log"] for c in self.cost if "lc_log" in c and c.get("build", "after") == "after"]
+        if lc:
+            for q, want in (("p50", 100), ("p99", 500), ("p999", 5000)):
+                m = statistics.median(float(x[q]) for x in lc)
+                w(f"| lc_log {q.replace('p999', 'p99.9')} ≤ {want:,} ns | {m:,.0f} ns | – | "
+                  f"{'met' if m <= want else 'NOT met'} |")
+        for pace in ("sleep", "spin"):
+            xs = [x for x in self.latency if x.get("build", "after") == "after"
+                  and x.get("pace", "sleep") == pace]
+            if xs:
+                p99 = statistics.median(float(x["p99"]) for x in xs)
+                p999 = statistics.median(float(x["p999"]) for x in xs)
+                w(f"| latency at 50k rec/s ({pace}-paced): p99 ≤ 500 µs, p99.9 ≤ 2 ms | "
+                  f"p99 {p99:,.0f} µs, p99.9 {p999:,.0f} µs | – | "
+                  f"{'met' if p99 <= 500 and p999 <= 2000 else 'NOT met'} |")
+        for case, want in (("idle", 0.05), ("acks withheld", 0.2)):
+            xs = [x for x in self.client_idle if x["build"] == "after" and x["case"] == case]
+            if xs:
+                cpu = statistics.median(float(x["cpu_s"]) for x in xs)
+                wk = statistics.median(float(x["wakeups_per_client_s"]) for x in xs)
+                secs = float(xs[0]["seconds"])
+                w(f"| 100 clients {case}: client CPU over {secs:.0f} s ≤ {want} s | "
+                  f"{cpu:.3f} s ({wk:.2f} wake-ups/s per client) | – | "
+                  f"{'met' if cpu <= want else 'NOT met'} |")
+
     def report(self):
         a = self.args
         L = []
@@ -1023,7 +1139,8 @@ class Harness:
                   f"of best peer | {ours:.2f} s = {ours / bp:.2f}x | {bpn} {bp:.2f} s | "
                   f"{'met' if ours * 3 <= bp else 'NOT met'} |")
         if self.cost:
-            lc = summary([float(c["lc_log"]["p50"]) for c in self.cost if "lc_log" in c])
+            lc = summary([float(c["lc_log"]["p50"]) for c in self.cost
+                          if "lc_log" in c and c.get("build", "after") == "after"])
             sl = summary([float(c["syslog"]["p50"]) for c in self.cost if "syslog" in c])
             if lc:
                 w(f"| lc_log median per call ≤ 200 ns | {lc[0]:.0f} ns | – | "
@@ -1032,7 +1149,8 @@ class Harness:
                 w(f"| lc_log ≥ 10x cheaper than syslog(3) | {sl[0] / lc[0]:.1f}x | syslog(3) "
                   f"{sl[0]:.0f} ns | {'met' if sl[0] >= 10 * lc[0] else 'NOT met'} |")
         if self.latency:
-            p99 = summary([float(x["p99"]) for x in self.latency if "p99" in x])
+            p99 = summary([float(x["p99"]) for x in self.latency if "p99" in x
+                           and x.get("build", "after") == "after" and x.get("pace") != "spin"])
             if p99:
                 w(f"| latency p99 at 50k rec/s < 1 ms | {p99[0]:,.0f} µs | – | "
                   f"{'met' if p99[0] < 1000 else 'NOT met'} |")
@@ -1049,6 +1167,7 @@ class Harness:
             lo, hi = min(sc.values()), max(sc.values())
             w(f"| scaling 8 → 512 connections flat within 20% | spread {(hi - lo) / hi:.0%} "
               f"(min/max) | – | {'met' if lo >= 0.8 * hi else 'NOT met'} |")
+        self.report_issue13_targets(w)
         lost = sum(r["lost"] for v in self.results.values() for r in v)
         failed = sum(len(v) for v in self.errors.values())
         w(f"| records lost, all cases | {lost}"
@@ -1075,16 +1194,25 @@ class Harness:
               "validation, no trusted fields, no acknowledgement; they append the record as "
               "received. rsyslog default and the raw sink are for reference, not targets.")
             w("")
+            w("*client CPU-s / 1M*: the load generator's user+system time; for the library "
+              "rows that is the library (calling thread and sender thread) plus `lc_e2e`'s "
+              "own making of the records, which is measured on its own (before the clock) "
+              "and shown as *of which formatting* (`–`: a build whose `lc_e2e` does not "
+              "measure it). *library, 1 MiB queue*: the same with a 1 MiB queue, so that "
+              "`LC_FULL_BLOCK` really blocks (with the default 64 MiB of `lc_e2e` no call "
+              "ever waits). *before*: the `--base-build` binaries, same daemon.")
+            w("")
             w("| collector | clients | records/s | vs best peer | collector CPU-s / 1M | "
-              "client CPU-s / 1M | peak RSS MB | lost |")
-            w("|---|---:|---:|---:|---:|---:|---:|---:|")
-            order = ["logcollect (library)", "logcollect (wire)", "syslog-ng tuned",
+              "client CPU-s / 1M | of which formatting | peak RSS MB | lost |")
+            w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            order = ["logcollect (library)", "logcollect (library), before",
+                     "logcollect (library, 1 MiB queue)", "logcollect (wire)", "syslog-ng tuned",
                      "rsyslog tuned (imptcp)", "rsyslog default (imtcp)", "raw epoll sink (floor)"]
             for name in order:
                 for n in (1, 8):
                     k = ("tput", name, n)
                     if k in self.errors and k not in self.results:
-                        w(f"| {name} | {n} | failed: {self.errors[k][0][:120]} | | | | | |")
+                        w(f"| {name} | {n} | failed: {self.errors[k][0][:120]} | | | | | | |")
                         continue
                     if k not in self.results:
                         continue
@@ -1094,6 +1222,7 @@ class Harness:
                     w(f"| {name} | {n} | {fmt_range(self.vals(k, 'rate'))} | {vs} | "
                       f"{fmt_range(self.vals(k, 'cpu_per_m'), '{:.2f}')} | "
                       f"{fmt_range(self.vals(k, 'client_cpu_per_m'), '{:.2f}')} | "
+                      f"{self.fmt_format_cpu(k)} | "
                       f"{fmt_range(self.vals(k, 'hwm_kb'), '{:.1f}', 1 / 1024)} | "
                       f"{sum(self.vals(k, 'lost'))}"
                       f"{f' ({len(self.errors[k])} runs failed)' if k in self.errors else ''} |")
@@ -1111,12 +1240,14 @@ class Harness:
             w("")
             w("| call | per call p50 ns | p90 ns | p99 ns | p99.9 ns | mean ns/call |")
             w("|---|---:|---:|---:|---:|---:|")
-            for name in ("lc_log", "syslog"):
-                rows = [c[name] for c in self.cost if name in c and "p50" in c[name]]
+            for name, label in (("lc_log", "after"), ("lc_log", "before"), ("syslog", None)):
+                rows = [c[name] for c in self.cost if name in c and "p50" in c[name]
+                        and (label is None or c.get("build", "after") == label)]
                 if not rows:
                     continue
                 f = lambda k: fmt_range([float(r[k]) for r in rows])
-                w(f"| {name}{'(3)' if name == 'syslog' else ''} | {f('p50')} | {f('p90')} | "
+                tag = "(3)" if name == "syslog" else ", before" if label == "before" else ""
+                w(f"| {name}{tag} | {f('p50')} | {f('p90')} | "
                   f"{f('p99')} | {f('p999')} | {f('median')} |")
             w("")
 
@@ -1129,12 +1260,47 @@ class Harness:
               "`lc_log` call (an upper bound: the reader's own wake-up is included). "
               "Median (min–max) over runs, in µs.")
             w("")
-            w("| p50 | p90 | p99 | p99.9 | max | records | lost | calls made late (>1 ms) |")
-            w("|---:|---:|---:|---:|---:|---:|---:|---:|")
-            g = lambda k: fmt_range([float(x[k]) for x in self.latency if k in x])
-            w(f"| {g('p50')} | {g('p90')} | {g('p99')} | {g('p999')} | {g('max')} | "
-              f"{sum(int(x['records']) for x in self.latency):,} | "
-              f"{sum(int(x['lost']) for x in self.latency)} | {g('late_calls')} |")
+            w("*pace*: how the calling thread waits for the next record's time: `sleep` "
+              "(`clock_nanosleep`, absolute deadline, timer slack 1 ns) or `spin` (reads the "
+              "clock in a loop); *driver CPU-s*: the calling thread's CPU over the run.")
+            w("")
+            w("| build | pace | p50 | p90 | p99 | p99.9 | max | records | lost | "
+              "calls made late (>1 ms) | driver CPU-s |")
+            w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for label in ("after", "before"):
+                for pace in ("sleep", "spin"):
+                    xs = [x for x in self.latency if x.get("build", "after") == label
+                          and x.get("pace", "sleep") == pace]
+                    if not xs:
+                        continue
+                    g = lambda k: fmt_range([float(x[k]) for x in xs if k in x]) \
+                        if any(k in x for x in xs) else "–"
+                    w(f"| {label} | {pace} | {g('p50')} | {g('p90')} | {g('p99')} | "
+                      f"{g('p999')} | {g('max')} | {sum(int(x['records']) for x in xs):,} | "
+                      f"{sum(int(x['lost']) for x in xs)} | {g('late_calls')} | "
+                      f"{g('driver_cpu_s')} |")
+            w("")
+
+        if self.client_idle:
+            w("## Idle clients")
+            w("")
+            w("`lc_idle_clients` (tests/drivers): 100 clients in one process, connected; "
+              "*idle*: nothing to send; *acks withheld*: each has sent 20 records that the "
+              "daemon cannot write (RLIMIT_FSIZE 0 on it, as for a full disk), so it keeps "
+              "them in flight and waits. Then the process does nothing for "
+              f"{float(self.client_idle[0]['seconds']):.0f} s: its CPU time over that span "
+              "(all threads) and the context switches of its sender threads "
+              "(`/proc/self/task/*/status`), per client per second. Median (min–max) over runs.")
+            w("")
+            w("| build | case | client CPU-s over the span | wake-ups / s per client |")
+            w("|---|---|---:|---:|")
+            for label in ("after", "before"):
+                for case in ("idle", "acks withheld"):
+                    xs = [x for x in self.client_idle if x["build"] == label and x["case"] == case]
+                    if xs:
+                        w(f"| {label} | {case} | "
+                          f"{fmt_range([float(x['cpu_s']) for x in xs], '{:.3f}')} | "
+                          f"{fmt_range([float(x['wakeups_per_client_s']) for x in xs], '{:.2f}')} |")
             w("")
 
         if self.idle or hwm8:
@@ -1325,9 +1491,14 @@ def main():
     ap.add_argument("--runs", type=int, help="runs per case (default 5; quick 1)")
     ap.add_argument("--records", type=int,
                     help="records per throughput run (default 1,000,000; quick 200,000)")
-    ap.add_argument("--cases", default="tput,scaling,fsync,http,cost,latency,memory,profile,python,nats",
-                    help="comma-separated subset of tput,scaling,fsync,http,cost,latency,memory,"
-                         "profile,python,nats")
+    ap.add_argument("--cases",
+                    default="tput,scaling,fsync,http,cost,latency,idle,memory,profile,python,nats",
+                    help="comma-separated subset of tput,scaling,fsync,http,cost,latency,idle,"
+                         "memory,profile,python,nats")
+    ap.add_argument("--base-build",
+                    help="a second build folder (e.g. of the previous commit) whose client "
+                         "binaries run too, as the \"before\" rows of tput, cost, latency "
+                         "and idle, against the same daemon")
     ap.add_argument("--no-peers", dest="peers", action="store_false",
                     help="leave out rsyslog, syslog-ng and the raw sink")
     a = ap.parse_args()

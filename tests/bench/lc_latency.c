@@ -2,13 +2,16 @@
  * lc_latency - latency from the lc_log call to the record's line being in
  * the collector's output file, at a steady rate.
  *
- *   lc_latency --out FILE [--rate R] [--seconds S] [--port-file F] [--key-file K]
+ *   lc_latency --out FILE [--rate R] [--seconds S] [--pace sleep|spin]
+ *              [--port-file F] [--key-file K]
  *
  * The main thread calls lc_log(c, LC_INFO, "lat %ld", k) for k = 0, 1, ...
  * at R records a second (default 50,000) for S seconds (default 10): record
- * k is due at start + k / R; the thread sleeps (clock_nanosleep, timer
- * slack 1 ns) until the next one is due and then makes every call that is
- * due, each timed just before its call.  A reader thread watches FILE (the
+ * k is due at start + k / R; the thread waits until the next one is due
+ * and then makes every call that is due, each timed just before its call.
+ * --pace sleep (the default): it waits in clock_nanosleep (absolute
+ * deadline, timer slack 1 ns); --pace spin: it reads the clock in a loop
+ * (a whole core, but no timer wake-up delay in the figures).  A reader thread watches FILE (the
  * daemon's --output) with inotify, reads what is appended, and notes for
  * each line "msg":"lat k" the time it read it.  Latency = read time - call
  * time, both CLOCK_MONOTONIC.  The reader's own wake-up delay is included,
@@ -16,8 +19,10 @@
  *
  * Prints:
  *   latency_us p50=.. p90=.. p99=.. p999=.. max=.. records=N lost=L rate=R/s late_calls=X
+ *              failed=F pace=P driver_cpu_s=C
  * (late_calls: calls made more than 1 ms after they were due, i.e. the
- * load generator itself fell behind).  Exit 0 when nothing was lost.
+ * load generator itself fell behind; driver_cpu_s: the CPU time of the
+ * calling thread over the run, pacing included).  Exit 0 when nothing was lost.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -104,9 +109,11 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},       {"rate", required_argument, NULL, 'r'},
         {"seconds", required_argument, NULL, 's'},   {"port-file", required_argument, NULL, 'p'},
-        {"key-file", required_argument, NULL, 'k'},  {NULL, 0, NULL, 0},
+        {"key-file", required_argument, NULL, 'k'},  {"pace", required_argument, NULL, 'P'},
+        {NULL, 0, NULL, 0},
     };
     long rate = 50000, seconds = 10;
+    int spin = 0;
     const char *port_file = NULL, *key_file = NULL;
     int ch, rc;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -116,9 +123,16 @@ int main(int argc, char **argv)
         case 's': seconds = bench_number("lc_latency", optarg, "--seconds", 1, 3600); break;
         case 'p': port_file = optarg; break;
         case 'k': key_file = optarg; break;
+        case 'P':
+            if (strcmp(optarg, "spin") != 0 && strcmp(optarg, "sleep") != 0) {
+                fprintf(stderr, "lc_latency: --pace is sleep or spin, not '%s'\n", optarg);
+                return 2;
+            }
+            spin = optarg[1] == 'p';
+            break;
         default:
             fprintf(stderr, "usage: lc_latency --out FILE [--rate R] [--seconds S] "
-                            "[--port-file F] [--key-file K]\n");
+                            "[--pace sleep|spin] [--port-file F] [--key-file K]\n");
             return 2;
         }
     }
@@ -161,10 +175,14 @@ int main(int argc, char **argv)
     pthread_create(&th, NULL, reader, NULL);
 
     long late = 0, failed = 0;
+    struct timespec cpu0, cpu1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
     long long start = bench_now_ns() + 1000000;
     for (long k = 0; k < total;) {
         long long due = start + (long long)((double)k * 1e9 / (double)rate);
         long long now = bench_now_ns();
+        if (now < due && spin)
+            continue;
         if (now < due) {
             struct timespec ts = {.tv_sec = due / 1000000000LL, .tv_nsec = due % 1000000000LL};
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -178,6 +196,9 @@ int main(int argc, char **argv)
         k++;
     }
     double send_secs = (double)(bench_now_ns() - start) / 1e9;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+    double driver_cpu = (double)(cpu1.tv_sec - cpu0.tv_sec) +
+                        (double)(cpu1.tv_nsec - cpu0.tv_nsec) / 1e9;
     rc = lc_flush(c, 30000);
     /* wait for the reader to see every line (at most 5 s) */
     for (int i = 0; i < 500; i++) {
@@ -202,10 +223,11 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("latency_us p50=%.1f p90=%.1f p99=%.1f p999=%.1f max=%.1f records=%ld lost=%ld "
-           "rate=%.0f/s late_calls=%ld failed=%ld\n",
+           "rate=%.0f/s late_calls=%ld failed=%ld pace=%s driver_cpu_s=%.2f\n",
            (double)lat[n / 2] / 1e3, (double)lat[n * 9 / 10] / 1e3,
            (double)lat[n * 99 / 100] / 1e3, (double)lat[n * 999 / 1000] / 1e3,
-           (double)lat[n - 1] / 1e3, total, total - n, (double)total / send_secs, late, failed);
+           (double)lat[n - 1] / 1e3, total, total - n, (double)total / send_secs, late, failed,
+           spin ? "spin" : "sleep", driver_cpu);
     lc_close(c);
     free(lat);
     free(t_call);
