@@ -36,7 +36,7 @@ import socket
 import subprocess
 
 import lctest
-from lctest import Failure, Skip, check, driver, spawn, tmpdir, wait_for
+from lctest import Failure, Skip, check, driver, free_port, spawn, tmpdir, wait_for
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/bin/nats-server"
 NATS_DUMP = driver("nats_dump")
@@ -49,15 +49,6 @@ def require():
     if not os.access(NATS_DUMP, os.X_OK):
         raise Skip("%s is missing: this build has no libnats-dev (make deps installs it)"
                    % NATS_DUMP)
-
-
-def free_port():
-    """A loopback port free right now (for a server started later)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _accepts(port):

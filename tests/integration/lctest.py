@@ -67,6 +67,15 @@ def check(cond, msg):
         raise Failure(msg)
 
 
+def free_port():
+    """A loopback port free right now (for a server started later)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def tmpdir():
     d = tempfile.mkdtemp(prefix="lctest-")
     _dirs.append(d)

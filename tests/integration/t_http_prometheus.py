@@ -6,22 +6,13 @@ sent, and the target is up."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import urllib.parse
 import urllib.request
 
-from lctest import Daemon, Skip, check, driver, main, run, spawn, tmpdir, wait_for
+from lctest import Daemon, Skip, check, driver, free_port, main, run, spawn, tmpdir, wait_for
 
 N = 300
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def query(port, expr):
