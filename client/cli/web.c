@@ -41,6 +41,7 @@
 #include "cli.h"
 #include "web.h"
 #include "web_assets.h"
+#include "web_conns.h"
 
 #define DEFAULT_OUTPUT "/var/log/logcollectord/collected.jsonl"
 #define TOKEN_BYTES 16
@@ -52,6 +53,7 @@ extern char **environ;
 typedef struct {
     web_app app;
     struct evhttp *http;
+    web_conns *conns;
     char token[2 * TOKEN_BYTES + 1];
     char cookie[32];  /* its name: lcweb_PORT (browsers share cookies across ports) */
     char url[256];    /* what to open, with the token */
@@ -281,9 +283,13 @@ static void route(web_server *s, struct evhttp_request *req, const char *path,
     lcli_filter f;
     lcli_filter_init(&f);
     if (query_filter(req, q, &f) == 0) {
-        if (events)
+        if (events) {
+            struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+            int before = s->app.nclients;
             web_sse_start(&s->app, req, &f);
-        else
+            if (s->app.nclients > before) /* answered: a live stream has no deadline */
+                web_conns_exempt(s->conns, evcon);
+        } else
             serve_history(s, req, q, &f);
     }
     lcli_filter_free(&f);
@@ -292,6 +298,7 @@ static void route(web_server *s, struct evhttp_request *req, const char *path,
 static void on_request(struct evhttp_request *req, void *arg)
 {
     web_server *s = arg;
+    web_conns_touch(s->conns, evhttp_request_get_connection(req));
     security_headers(req);
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
@@ -418,7 +425,8 @@ static int setup(web_server *s, const char *addr, int port, int open)
     s->app.base = event_base_new();
     s->app.scratch = evbuffer_new();
     s->http = s->app.base ? evhttp_new(s->app.base) : NULL;
-    if (!s->http || !s->app.scratch || make_token(s) != 0)
+    s->conns = s->http ? web_conns_new(s->app.base, s->http) : NULL;
+    if (!s->conns || !s->app.scratch || make_token(s) != 0)
         return -1;
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_max_headers_size(s->http, 16384);
@@ -444,7 +452,8 @@ static void teardown(web_server *s)
 {
     web_sse_close_all(&s->app);
     if (s->http)
-        evhttp_free(s->http);
+        evhttp_free(s->http); /* closes every connection, forgetting each */
+    web_conns_free(s->conns);
     web_follow_close(&s->app);
     if (s->ping)
         event_free(s->ping);

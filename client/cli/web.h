@@ -11,6 +11,7 @@
  *              that does not keep up is skipped ahead, then dropped
  * web_history.c older lines, read backwards from a position in bounded
  *              chunks (never the whole file)
+ * web_conns.c  at most 64 connections, 10 s each to send a request head
  *
  * A row sent to the page is a JSON object: g (file generation: +1 at each
  * rotation or truncation), p (the line's offset in that file), and either
